@@ -1,0 +1,1 @@
+"""The host's accounts: domains, users and their keypairs."""

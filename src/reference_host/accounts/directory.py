@@ -1,0 +1,23 @@
+"""`contract.AccountDirectory` for plugins: read-only existence checks over the host's accounts."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from reference_host.accounts import db_source
+from reference_host.contract import AccountView
+
+
+class HostAccountDirectory:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def domain_exists(self, domain_id: uuid.UUID) -> bool:
+        async with self._engine.connect() as conn:
+            return await db_source.domain_exists(conn, domain_id)
+
+    async def find_user(self, user_id: uuid.UUID) -> AccountView | None:
+        async with self._engine.connect() as conn:
+            return await db_source.find_user(conn, user_id)

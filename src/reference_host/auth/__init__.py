@@ -1,0 +1,1 @@
+"""Backend.AI HMAC keypair authentication (WIRE.md §2)."""

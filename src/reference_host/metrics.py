@@ -1,0 +1,134 @@
+"""The host's Prometheus metrics: one registry per application, never the global one.
+
+- HTTP requests: count by (method, route, status) and duration by (method, route), where
+  `route` is the canonical route pattern (`/v2/app-config-fragments/{fragment_id}`), never the
+  raw path, so label cardinality stays bounded.
+- Layers (Backend.AI `LayerType` style, `contract.LayerMetrics`): operation count by
+  (domain, layer, operation, success), duration, errors by `error_code`, in flight, retries.
+  A layer label must be registered (by the host or a plugin's manifest) before it is used.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+UNMATCHED_ROUTE = "unmatched"
+
+
+class UnknownLayerError(LookupError):
+    """A layer label was used without being registered."""
+
+
+def error_code_of(exc: BaseException) -> str:
+    code = getattr(exc, "error_code", None)
+    return code if isinstance(code, str) and code else type(exc).__name__
+
+
+class HttpMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._requests = Counter(
+            "reference_host_http_requests",
+            "HTTP requests served, by method, route pattern and status.",
+            ["method", "route", "status"],
+            registry=registry,
+        )
+        self._duration = Histogram(
+            "reference_host_http_request_duration_seconds",
+            "HTTP request handling time, by method and route pattern.",
+            ["method", "route"],
+            registry=registry,
+        )
+
+    def record(self, *, method: str, route: str, status: int, seconds: float) -> None:
+        self._requests.labels(method=method, route=route, status=str(status)).inc()
+        self._duration.labels(method=method, route=route).observe(seconds)
+
+
+class HostLayerMetrics:
+    """`contract.LayerMetrics` over a host registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._layers: set[str] = set()
+        labels = ["domain", "layer", "operation"]
+        self._operations = Counter(
+            "reference_host_layer_operations",
+            "Layer operations, by outcome.",
+            [*labels, "success"],
+            registry=registry,
+        )
+        self._duration = Histogram(
+            "reference_host_layer_operation_duration_seconds",
+            "Layer operation time.",
+            labels,
+            registry=registry,
+        )
+        self._errors = Counter(
+            "reference_host_layer_errors",
+            "Layer operation failures, by error code.",
+            [*labels, "error_code"],
+            registry=registry,
+        )
+        self._in_flight = Gauge(
+            "reference_host_layer_operations_in_flight",
+            "Layer operations currently running.",
+            labels,
+            registry=registry,
+        )
+        self._retries = Counter(
+            "reference_host_layer_retries",
+            "Layer operation retries.",
+            labels,
+            registry=registry,
+        )
+
+    @property
+    def layers(self) -> frozenset[str]:
+        return frozenset(self._layers)
+
+    def register_layers(self, labels: Iterable[str]) -> None:
+        self._layers.update(labels)
+
+    def _check(self, layer: str) -> None:
+        if layer not in self._layers:
+            raise UnknownLayerError(f"layer label {layer!r} is not registered")
+
+    @asynccontextmanager
+    async def observe(self, *, domain: str, layer: str, operation: str) -> AsyncIterator[None]:
+        self._check(layer)
+        in_flight = self._in_flight.labels(domain=domain, layer=layer, operation=operation)
+        in_flight.inc()
+        started = time.perf_counter()
+        success = False
+        try:
+            yield
+            success = True
+        except BaseException as exc:
+            self._errors.labels(
+                domain=domain, layer=layer, operation=operation, error_code=error_code_of(exc)
+            ).inc()
+            raise
+        finally:
+            in_flight.dec()
+            self._duration.labels(domain=domain, layer=layer, operation=operation).observe(
+                time.perf_counter() - started
+            )
+            self._operations.labels(
+                domain=domain, layer=layer, operation=operation, success=str(success).lower()
+            ).inc()
+
+    def count_retry(self, *, domain: str, layer: str, operation: str) -> None:
+        self._check(layer)
+        self._retries.labels(domain=domain, layer=layer, operation=operation).inc()
+
+
+class HostMetrics:
+    """Everything the host measures, on its own registry."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.http = HttpMetrics(self.registry)
+        self.layers = HostLayerMetrics(self.registry)

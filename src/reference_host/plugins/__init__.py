@@ -1,0 +1,1 @@
+"""Plugin loading: manifest validation, entry-point discovery and the registrar."""

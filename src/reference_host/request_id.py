@@ -1,0 +1,45 @@
+"""The request id of the task being served, for log records.
+
+The request-id middleware sets it; `RequestIdLogFilter` copies it onto every record passing a
+handler, so a format string may use `%(request_id)s` ("-" outside a request).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import uuid
+
+REQUEST_ID_HEADER = "X-Request-ID"
+NO_REQUEST_ID = "-"
+
+current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "reference_host_request_id", default=NO_REQUEST_ID
+)
+
+# An id a client (or a proxy in front of us) may choose; anything else is replaced, so a
+# header cannot inject text into log lines.
+_ACCEPTED_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
+
+
+def choose_request_id(header_value: str | None) -> str:
+    if header_value is not None and _ACCEPTED_ID.fullmatch(header_value):
+        return header_value
+    return uuid.uuid4().hex
+
+
+class RequestIdLogFilter(logging.Filter):
+    """Adds `request_id` to each record. Attach it to handlers: logger filters don't propagate."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = current_request_id.get()
+        return True
+
+
+def install_request_id_filter(logger: logging.Logger | None = None) -> None:
+    """Attach one `RequestIdLogFilter` to every handler of `logger` (default: the root logger)."""
+    target = logger if logger is not None else logging.getLogger()
+    for handler in target.handlers:
+        if not any(isinstance(f, RequestIdLogFilter) for f in handler.filters):
+            handler.addFilter(RequestIdLogFilter())

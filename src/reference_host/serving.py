@@ -1,0 +1,52 @@
+"""Run the host: one process, or N worker processes sharing the port through SO_REUSEPORT."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import sys
+
+from aiohttp import web
+
+from reference_host.settings import HostSettings
+
+
+def _serve_one(settings: HostSettings, reuse_port: bool) -> None:
+    from reference_host.app import create_app
+
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        reuse_port=reuse_port,
+        access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
+        print=None,
+    )
+
+
+def run_workers(settings: HostSettings, workers: int) -> None:
+    print(
+        f"serving on http://{settings.host}:{settings.port} with {workers} worker(s)",
+        file=sys.stderr,
+        flush=True,
+    )
+    if workers <= 1:
+        _serve_one(settings, reuse_port=False)
+        return
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_serve_one, args=(settings, True), daemon=False)
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+
+    def stop(signum: int, _frame: object) -> None:
+        for process in processes:
+            process.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for process in processes:
+        process.join()

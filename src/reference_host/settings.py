@@ -1,0 +1,34 @@
+"""Host settings, resolved: by the time an app is built every URL is concrete."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+
+@attrs.frozen
+class HostSettings:
+    database_url: str
+    """SQLAlchemy URL with the asyncpg driver, e.g. postgresql+asyncpg://user@host:5432/db."""
+    redis_url: str | None = None
+    """redis://… (one server), redis+cluster://host:port (a cluster), or None: no cache."""
+    host: str = "127.0.0.1"
+    port: int = 8090
+    plugin_allow: tuple[str, ...] | None = None
+    """Load only these plugins (by manifest name); None loads every installed plugin."""
+    plugin_block: tuple[str, ...] = ()
+    plugin_config: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
+    """Per-plugin overrides of the manifest's `[config]` defaults, by plugin name."""
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    access_log: bool = True
+    date_skew_seconds: int = 15 * 60
+    auth_cache_ttl_seconds: float = 5.0
+    """How long a worker may reuse a keypair it looked up (see auth/keypair_cache.py): the bound
+    on how long another process keeps accepting a keypair deactivated elsewhere. 0 disables."""
+
+
+DATABASE_URL_ENV = "REFERENCE_HOST_DATABASE_URL"
+REDIS_URL_ENV = "REFERENCE_HOST_REDIS_URL"

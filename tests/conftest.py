@@ -1,0 +1,143 @@
+"""Real servers for the whole suite: PostgreSQL and Redis, embedded unless URLs are given.
+
+REFERENCE_HOST_DATABASE_URL / REFERENCE_HOST_REDIS_URL select external servers. On an external
+PostgreSQL the suite creates its own throw-away database and drops it afterwards; on an external
+Redis it uses the given database number and flushes it between tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import redis.asyncio as aioredis
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from reference_host import migrate
+from reference_host.embedded import EmbeddedPostgres, EmbeddedRedis
+from reference_host.servers import normalize_database_url
+from reference_host.settings import DATABASE_URL_ENV, REDIS_URL_ENV, HostSettings
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def work_dir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="sac-tests-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def embedded_postgres(work_dir: Path) -> Iterator[EmbeddedPostgres | None]:
+    """The embedded server when no external URL is given (fault tests restart it)."""
+    if os.environ.get(DATABASE_URL_ENV):
+        yield None
+        return
+    server = EmbeddedPostgres(work_dir / "pg")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def server_database_url(embedded_postgres: EmbeddedPostgres | None) -> str:
+    """A URL of the PostgreSQL server (maintenance database)."""
+    if embedded_postgres is not None:
+        return embedded_postgres.url
+    return normalize_database_url(os.environ[DATABASE_URL_ENV])
+
+
+async def _create_database(server_url: str, name: str) -> None:
+    connection = await asyncpg.connect(_asyncpg_dsn(server_url))
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+async def _drop_database(server_url: str, name: str) -> None:
+    connection = await asyncpg.connect(_asyncpg_dsn(server_url))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def fresh_database(server_database_url: str) -> Iterator[str]:
+    """Factory-less helper: one new empty database for the session, dropped afterwards."""
+    name = f"sac_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_create_database(server_database_url, name))
+    url = make_url(server_database_url).set(database=name).render_as_string(hide_password=False)
+    yield url
+    asyncio.run(_drop_database(server_database_url, name))
+
+
+def plugin_migration_locations() -> list[Path]:
+    from reference_host.plugins.discovery import discover_plugins
+
+    settings = HostSettings(database_url="postgresql+asyncpg://unused")
+    return [p.migration_location for p in discover_plugins(settings) if p.migration_location]
+
+
+@pytest.fixture(scope="session")
+def database_url(fresh_database: str) -> str:
+    """A database migrated to heads (the host's and every plugin's lineage)."""
+    migrate.upgrade(fresh_database, plugin_migration_locations(), "heads")
+    return fresh_database
+
+
+async def truncate_all(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        rows = await connection.exec_driver_sql(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            " AND tablename <> 'alembic_version'"
+        )
+        tables = [f'"{row[0]}"' for row in rows]
+        if tables:
+            await connection.exec_driver_sql(f"TRUNCATE {', '.join(tables)} CASCADE")
+
+
+@pytest.fixture
+async def db_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on the migrated database; every table is emptied after the test."""
+    engine = create_async_engine(database_url, pool_size=20, max_overflow=40)
+    try:
+        yield engine
+    finally:
+        await truncate_all(engine)
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url(work_dir: Path) -> Iterator[str]:
+    external = os.environ.get(REDIS_URL_ENV)
+    if external:
+        yield external
+        return
+    server = EmbeddedRedis(work_dir / "redis")
+    url = server.start()
+    yield url
+    server.stop()
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    """A client on the test Redis; the database is flushed after the test."""
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        yield client
+    finally:
+        await client.flushdb()
+        await client.aclose()
