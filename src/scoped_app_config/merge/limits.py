@@ -1,0 +1,92 @@
+"""Size and nesting limits for config documents, checked before a fragment is stored."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+
+import attrs
+
+
+class DocumentLimitExceeded(ValueError):
+    """A config document breaks one of the ``DocumentLimits``."""
+
+    def __init__(self, message: str, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+class DocumentTooDeep(DocumentLimitExceeded):
+    def __init__(self, depth: int, limit: int) -> None:
+        super().__init__(f"config nesting depth {depth} exceeds the limit of {limit}", limit)
+        self.depth = depth
+
+
+class DocumentTooLarge(DocumentLimitExceeded):
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"config size {size} bytes exceeds the limit of {limit} bytes", limit)
+        self.size = size
+
+
+@attrs.frozen
+class DocumentLimits:
+    """``max_depth`` counts nested objects and lists (``{"a": 1}`` is 1 deep); ``max_bytes``
+    bounds the compact UTF-8 JSON encoding."""
+
+    max_depth: int = attrs.field(default=32, validator=attrs.validators.ge(1))
+    max_bytes: int = attrs.field(default=256 * 1024, validator=attrs.validators.ge(1))
+
+
+def check_document(doc: object, limits: DocumentLimits) -> None:
+    """Raise ``DocumentTooDeep`` or ``DocumentTooLarge`` if ``doc`` breaks ``limits``.
+
+    Depth is checked first and without recursion, so absurdly deep input cannot exhaust the
+    stack (the JSON encoder used for the size would).
+    """
+    depth = document_depth(doc)
+    if depth > limits.max_depth:
+        raise DocumentTooDeep(depth, limits.max_depth)
+    size = len(
+        json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
+    )
+    if size > limits.max_bytes:
+        raise DocumentTooLarge(size, limits.max_bytes)
+
+
+def document_depth(doc: object) -> int:
+    """How many objects and lists are nested in ``doc`` at its deepest point (a scalar is 0)."""
+    if not _is_container(doc):
+        return 0
+    # One iterator per container on the current path; ``on_path`` guards against cycles, which
+    # would otherwise loop forever (a JSON document cannot contain one).
+    path: list[Iterator[object]] = [_children(doc)]
+    path_ids: list[int] = [id(doc)]
+    on_path: set[int] = {id(doc)}
+    deepest = 1
+    while path:
+        child = next(path[-1], _END)
+        if child is _END:
+            path.pop()
+            on_path.discard(path_ids.pop())
+        elif _is_container(child):
+            if id(child) in on_path:
+                raise ValueError("config contains a circular reference")
+            path.append(_children(child))
+            path_ids.append(id(child))
+            on_path.add(id(child))
+            deepest = max(deepest, len(path))
+    return deepest
+
+
+_END = object()
+
+
+def _is_container(value: object) -> bool:
+    return isinstance(value, Mapping | list | tuple)
+
+
+def _children(container: object) -> Iterator[object]:
+    if isinstance(container, Mapping):
+        return iter(container.values())
+    assert isinstance(container, list | tuple)
+    return iter(container)
