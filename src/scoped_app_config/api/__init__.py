@@ -1,0 +1,1 @@
+"""HTTP boundary of the plugin: wire schemas, route table, handlers and middlewares."""
