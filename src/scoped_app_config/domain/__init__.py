@@ -1,0 +1,1 @@
+"""Framework-free domain types: ids, scopes, frozen entity data and the error tree."""

@@ -1,0 +1,1 @@
+"""Pieces shared by the three repositories: sessions, search SQL, integrity mapping, resilience."""
