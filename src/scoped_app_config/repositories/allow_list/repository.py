@@ -1,0 +1,71 @@
+"""Allow-list repository: the resilience-observed facade the services call.
+
+Every write replaces the policy generation of its config name, so every cached merged view
+of that name is invalidated before the write returns."""
+
+from __future__ import annotations
+
+from reference_host.contract import LayerMetrics
+from scoped_app_config.domain.models import AllowListEntryData, SearchResult
+from scoped_app_config.domain.types import AllowListEntryId
+from scoped_app_config.query import SearchQuery
+from scoped_app_config.repositories.allow_list.creators import AllowListCreator
+from scoped_app_config.repositories.allow_list.db_source import AppConfigAllowListDBSource
+from scoped_app_config.repositories.allow_list.purgers import AllowListPurger
+from scoped_app_config.repositories.allow_list.updaters import AllowListUpdater
+from scoped_app_config.repositories.base.resilience import (
+    ALLOW_LIST_REPOSITORY_LAYER,
+    repository_policy,
+)
+from scoped_app_config.repositories.fragment.cache_source import keys as cache_keys
+from scoped_app_config.repositories.fragment.cache_source.view_cache import GuardedViewCache
+
+_policy = repository_policy(ALLOW_LIST_REPOSITORY_LAYER)
+
+
+class AppConfigAllowListRepository:
+    def __init__(
+        self,
+        db_source: AppConfigAllowListDBSource,
+        layer_metrics: LayerMetrics,
+        view_cache: GuardedViewCache | None = None,
+    ) -> None:
+        self._db_source = db_source
+        self._layer_metrics = layer_metrics
+        self._view_cache = view_cache
+
+    async def _invalidate_name(self, config_name: str) -> None:
+        if self._view_cache is not None:
+            await self._view_cache.invalidate([cache_keys.name_generation_key(config_name)])
+
+    @property
+    def layer_metrics(self) -> LayerMetrics:
+        return self._layer_metrics
+
+    @_policy
+    async def create(self, creator: AllowListCreator) -> AllowListEntryData:
+        """Allow a scope type; unregistered name → definition-not-found, duplicate → Conflict."""
+        written = await self._db_source.create(creator)
+        await self._invalidate_name(written.config_name)
+        return written
+
+    @_policy
+    async def get_by_id(self, entry_id: AllowListEntryId) -> AllowListEntryData:
+        return await self._db_source.get_by_id(entry_id)
+
+    @_policy
+    async def update(self, updater: AllowListUpdater) -> AllowListEntryData:
+        written = await self._db_source.update(updater)
+        await self._invalidate_name(written.config_name)
+        return written
+
+    @_policy
+    async def purge(self, purger: AllowListPurger) -> AllowListEntryData:
+        """Remove the entry and every fragment it admitted; returns the removed entry."""
+        written = await self._db_source.purge(purger)
+        await self._invalidate_name(written.config_name)
+        return written
+
+    @_policy
+    async def search(self, query: SearchQuery) -> SearchResult[AllowListEntryData]:
+        return await self._db_source.search(query)

@@ -1,0 +1,23 @@
+"""Redis/Valkey cache of merged views (the seed cache issue's surface, made race-free and O(1))."""
+
+from scoped_app_config.repositories.fragment.cache_source.cache_source import (
+    AppConfigFragmentCacheSource,
+    CacheLookup,
+    Viewer,
+    scope_generation_key,
+)
+from scoped_app_config.repositories.fragment.cache_source.guard import (
+    CacheGuard,
+    CircuitBreaker,
+    suppress_with_log,
+)
+
+__all__ = [
+    "AppConfigFragmentCacheSource",
+    "CacheGuard",
+    "CacheLookup",
+    "CircuitBreaker",
+    "Viewer",
+    "scope_generation_key",
+    "suppress_with_log",
+]

@@ -1,0 +1,121 @@
+"""A sick Redis must cost latency, never correctness: bounded calls, failures logged and counted.
+
+Every cache call runs under a short timeout. After `failure_threshold` consecutive failures the
+breaker opens and cache calls are skipped (the caller falls back to the database) until
+`open_seconds` have passed; then calls probe Redis again (each still bounded by the timeout),
+a success closes the breaker and a failure reopens it, so the service returns to cached speed
+by itself. Skipped calls are not counted as errors: the error counter moves when Redis is asked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Protocol, TypeVar
+
+import attrs
+from redis.exceptions import RedisClusterException, RedisError
+
+from reference_host.contract import LayerMetrics
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+CACHE_SOURCE_LAYER = "app_config_fragment_cache_source"
+CACHE_SOURCE_DOMAIN = "cache_source"
+
+# What a failing Redis raises: its own errors, a timed-out call, or a socket error. The cluster
+# client's RedisClusterException (e.g. "cannot be connected" when no startup node answers, or a
+# slot not covered) is not a RedisError, so it is listed on its own.
+CACHE_FAILURES = (RedisError, RedisClusterException, TimeoutError, OSError)
+
+
+class CacheUnavailable(Exception):
+    """The breaker is open: the cache is skipped without being asked."""
+
+
+@attrs.define
+class CircuitBreaker:
+    failure_threshold: int = 3
+    open_seconds: float = 1.0
+    _consecutive_failures: int = 0
+    _opened_at: float | None = None
+
+    def allows_call(self) -> bool:
+        if self._opened_at is None:
+            return True
+        return time.monotonic() - self._opened_at >= self.open_seconds
+
+    def record_success(self) -> None:
+        self._consecutive_failures = 0
+        self._opened_at = None
+
+    def record_failure(self) -> None:
+        self._consecutive_failures += 1
+        if self._consecutive_failures >= self.failure_threshold:
+            self._opened_at = time.monotonic()
+
+
+class CacheOutcomeCounter(Protocol):
+    """Hit / miss / error counters beside the layer metrics."""
+
+    def hits(self, count: int) -> None: ...
+
+    def misses(self, count: int) -> None: ...
+
+    def error(self, operation: str) -> None: ...
+
+
+class CacheGuard:
+    def __init__(
+        self,
+        *,
+        timeout_seconds: float,
+        layer_metrics: LayerMetrics,
+        outcomes: CacheOutcomeCounter,
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
+        self._timeout_seconds = timeout_seconds
+        self._layer_metrics = layer_metrics
+        self.outcomes = outcomes
+        self.breaker = breaker or CircuitBreaker()
+
+    async def call(self, operation: str, work: Callable[[], Awaitable[T]]) -> T:
+        """Run one cache call under the timeout; raise CACHE_FAILURES or CacheUnavailable."""
+        if not self.breaker.allows_call():
+            raise CacheUnavailable(operation)
+        try:
+            async with (
+                self._layer_metrics.observe(
+                    domain=CACHE_SOURCE_DOMAIN, layer=CACHE_SOURCE_LAYER, operation=operation
+                ),
+                asyncio.timeout(self._timeout_seconds),
+            ):
+                result = await work()
+        except CACHE_FAILURES:
+            self.breaker.record_failure()
+            self.outcomes.error(operation)
+            raise
+        self.breaker.record_success()
+        return result
+
+    async def call_or(self, operation: str, work: Callable[[], Awaitable[T]], fallback: T) -> T:
+        """Like `call`, but a failure is logged and answered with `fallback`."""
+        async with suppress_with_log(operation):
+            return await self.call(operation, work)
+        return fallback
+
+
+@asynccontextmanager
+async def suppress_with_log(operation: str) -> AsyncIterator[None]:
+    """Swallow cache failures (only those), logging them; the caller falls back to the database."""
+    try:
+        yield
+    except CacheUnavailable:
+        log.debug("cache skipped (breaker open): %s", operation)
+    except CACHE_FAILURES as exc:
+        log.warning("cache %s failed: %s: %s", operation, type(exc).__name__, exc)

@@ -1,0 +1,45 @@
+"""Every Redis key this plugin uses, in one place.
+
+A merged view is valid only while the generation tokens it was computed under are current:
+invalidating a scope replaces one token (one SET), whatever the number of cached views; the old
+views are never read again and expire by TTL. Hash tags keep the keys one read touches in as few
+slots as possible, so the same commands run on a Redis/Valkey cluster:
+
+    app_config:merged:{<user_id>}:<name>      a user's merged view          slot of the user
+    app_config:gen:user:{<user_id>}           the user's generation         slot of the user
+    app_config:gen:domain:{<domain_id>}       a domain's generation (both domain scope types)
+    app_config:public:{global}:<name>         the anonymous (public-only) view
+    app_config:gen:{global}:public            the public scope's generation
+    app_config:gen:{global}:name:<name>       a name's policy generation (allow-list, definition)
+"""
+
+from __future__ import annotations
+
+import uuid
+
+PREFIX = "app_config"
+GLOBAL_TAG = "{global}"
+
+
+def merged_view_key(user_id: uuid.UUID, config_name: str) -> str:
+    return f"{PREFIX}:merged:{{{user_id}}}:{config_name}"
+
+
+def public_view_key(config_name: str) -> str:
+    return f"{PREFIX}:public:{GLOBAL_TAG}:{config_name}"
+
+
+def user_generation_key(user_id: uuid.UUID) -> str:
+    return f"{PREFIX}:gen:user:{{{user_id}}}"
+
+
+def domain_generation_key(domain_id: uuid.UUID) -> str:
+    return f"{PREFIX}:gen:domain:{{{domain_id}}}"
+
+
+def public_generation_key() -> str:
+    return f"{PREFIX}:gen:{GLOBAL_TAG}:public"
+
+
+def name_generation_key(config_name: str) -> str:
+    return f"{PREFIX}:gen:{GLOBAL_TAG}:name:{config_name}"
