@@ -66,7 +66,9 @@ Handler: TypeAlias = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _AUTH_ATTRIBUTE = "__reference_host_auth__"
 
 
-def _requires(requirement: AuthRequirement) -> Callable[[Handler], Handler]:
+def requires(requirement: AuthRequirement) -> Callable[[Handler], Handler]:
+    """Declare a handler's auth requirement (the named decorators below are shorthands)."""
+
     def mark(handler: Handler) -> Handler:
         setattr(handler, _AUTH_ATTRIBUTE, requirement)
         return handler
@@ -74,10 +76,10 @@ def _requires(requirement: AuthRequirement) -> Callable[[Handler], Handler]:
     return mark
 
 
-anonymous = _requires(AuthRequirement.ANONYMOUS)
-authenticated = _requires(AuthRequirement.AUTHENTICATED)
-admin_required = _requires(AuthRequirement.ADMIN)
-superadmin_required = _requires(AuthRequirement.SUPERADMIN)
+anonymous = requires(AuthRequirement.ANONYMOUS)
+authenticated = requires(AuthRequirement.AUTHENTICATED)
+admin_required = requires(AuthRequirement.ADMIN)
+superadmin_required = requires(AuthRequirement.SUPERADMIN)
 
 
 def auth_requirement_of(handler: object) -> AuthRequirement:
@@ -260,5 +262,6 @@ __all__ = [
     "current_caller",
     "json_response",
     "read_json",
+    "requires",
     "superadmin_required",
 ]

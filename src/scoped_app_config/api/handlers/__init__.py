@@ -1,0 +1,1 @@
+"""aiohttp handlers: parse the body, call one service method, serialise the answer."""

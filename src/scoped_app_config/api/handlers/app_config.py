@@ -1,0 +1,58 @@
+"""Merged reads (the hot path): the merged JSON bytes are spliced into the response as is."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import orjson
+from aiohttp import web
+
+from reference_host.contract import current_caller, json_response
+from scoped_app_config.api.from_wire import actor_of
+from scoped_app_config.api.keys import services_of
+from scoped_app_config.api.openapi import build_openapi
+from scoped_app_config.api.problems import parse_body
+from scoped_app_config.api.schemas.app_config import AdminGetAppConfigsInput, GetAppConfigsInput
+from scoped_app_config.services.merged_configs import MergedConfig
+
+
+def merged_response(configs: Sequence[MergedConfig]) -> web.Response:
+    """`{"app_configs": [{"config_name": ..., "config": ...}]}` without re-encoding configs."""
+    parts = [
+        b'{"config_name":' + orjson.dumps(c.config_name) + b',"config":' + c.config_json + b"}"
+        for c in configs
+    ]
+    body = b'{"app_configs":[' + b",".join(parts) + b"]}"
+    return web.Response(body=body, content_type="application/json")
+
+
+async def get_my_app_configs(request: web.Request) -> web.StreamResponse:
+    services = services_of(request)
+    body = await parse_body(request, GetAppConfigsInput, services.config.max_body_bytes)
+    actor = actor_of(current_caller(request))
+    configs = await services.merged_configs.get_for_actor(
+        actor, body.config_names, strict=body.strict
+    )
+    return merged_response(configs)
+
+
+async def get_public_app_configs(request: web.Request) -> web.StreamResponse:
+    services = services_of(request)
+    body = await parse_body(request, GetAppConfigsInput, services.config.max_body_bytes)
+    return merged_response(
+        await services.merged_configs.get_public(body.config_names, strict=body.strict)
+    )
+
+
+async def get_user_app_configs(request: web.Request) -> web.StreamResponse:
+    services = services_of(request)
+    body = await parse_body(request, AdminGetAppConfigsInput, services.config.max_body_bytes)
+    actor = actor_of(current_caller(request))
+    configs = await services.merged_configs.get_for_user(
+        actor, body.user_id, body.config_names, strict=body.strict
+    )
+    return merged_response(configs)
+
+
+async def get_openapi_document(request: web.Request) -> web.StreamResponse:
+    return json_response(build_openapi())

@@ -1,0 +1,43 @@
+"""Domain values → response models (dumped with `model_dump(mode="json")`, never exclude_none)."""
+
+from __future__ import annotations
+
+from scoped_app_config.api.schemas.allow_list import AllowListNode
+from scoped_app_config.api.schemas.common import ScopeType
+from scoped_app_config.api.schemas.definitions import DefinitionNode
+from scoped_app_config.api.schemas.fragments import FragmentNode
+from scoped_app_config.domain.models import AllowListEntryData, DefinitionData, FragmentData
+
+
+def fragment_node(fragment: FragmentData) -> FragmentNode:
+    return FragmentNode(
+        id=fragment.id,
+        config_name=fragment.config_name,
+        scope_type=ScopeType(fragment.scope_type),
+        scope_id=fragment.scope_id,
+        config=dict(fragment.config),
+        rank=fragment.rank,
+        allow_list_rank=fragment.allow_list_rank,
+        created_at=fragment.created_at,
+        updated_at=fragment.updated_at,
+    )
+
+
+def definition_node(definition: DefinitionData) -> DefinitionNode:
+    return DefinitionNode(
+        id=definition.id,
+        config_name=definition.config_name,
+        created_at=definition.created_at,
+        updated_at=definition.updated_at,
+    )
+
+
+def allow_list_node(entry: AllowListEntryData) -> AllowListNode:
+    return AllowListNode(
+        id=entry.id,
+        config_name=entry.config_name,
+        scope_type=ScopeType(entry.scope_type),
+        rank=entry.rank,
+        created_at=entry.created_at,
+        updated_at=entry.updated_at,
+    )

@@ -1,0 +1,1 @@
+"""Services: authorization, the write gate, limits, merge orchestration and cache read-around."""
