@@ -15,20 +15,16 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 import redis.asyncio as aioredis
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from databases import create_database, drop_database
 from reference_host import migrate
 from reference_host.embedded import EmbeddedPostgres, EmbeddedRedis
 from reference_host.servers import normalize_database_url
 from reference_host.settings import DATABASE_URL_ENV, REDIS_URL_ENV, HostSettings
-
-
-def _asyncpg_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -58,30 +54,14 @@ def server_database_url(embedded_postgres: EmbeddedPostgres | None) -> str:
     return normalize_database_url(os.environ[DATABASE_URL_ENV])
 
 
-async def _create_database(server_url: str, name: str) -> None:
-    connection = await asyncpg.connect(_asyncpg_dsn(server_url))
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-
-
-async def _drop_database(server_url: str, name: str) -> None:
-    connection = await asyncpg.connect(_asyncpg_dsn(server_url))
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
-
-
 @pytest.fixture(scope="session")
 def fresh_database(server_database_url: str) -> Iterator[str]:
     """Factory-less helper: one new empty database for the session, dropped afterwards."""
     name = f"sac_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_create_database(server_database_url, name))
+    asyncio.run(create_database(server_database_url, name))
     url = make_url(server_database_url).set(database=name).render_as_string(hide_password=False)
     yield url
-    asyncio.run(_drop_database(server_database_url, name))
+    asyncio.run(drop_database(server_database_url, name))
 
 
 def plugin_migration_locations() -> list[Path]:

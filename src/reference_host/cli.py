@@ -163,7 +163,8 @@ def create_domain(name: str, **options: Any) -> None:
     from reference_host.accounts import service
 
     with database(_choice(options)) as url:
-        _emit(_with_engine(url, lambda engine: service.create_domain(engine, name)))
+        created = _with_engine(url, lambda engine: service.create_domain(engine, name))
+        _emit({"id": created["domain_id"], "name": created["name"]})
 
 
 @accounts.command("create-user")
