@@ -18,10 +18,10 @@ from scoped_app_config.domain.models import FragmentData
 from scoped_app_config.domain.types import DomainId, UserId
 from scoped_app_config.merge import merge_configs
 from scoped_app_config.repositories.fragment.cache_source import Viewer
-from scoped_app_config.repositories.fragment.repository import AppConfigFragmentRepository
 from scoped_app_config.services.access_policy import AccessPolicy
 from scoped_app_config.services.actor import Actor
 from scoped_app_config.services.limits import RequestLimits
+from scoped_app_config.services.ports import MergedViewSource
 
 EMPTY_CONFIG_JSON = b"{}"
 
@@ -35,7 +35,7 @@ class MergedConfig:
 class MergedConfigService:
     def __init__(
         self,
-        fragments: AppConfigFragmentRepository,
+        fragments: MergedViewSource,
         policy: AccessPolicy,
         limits: RequestLimits,
     ) -> None:
