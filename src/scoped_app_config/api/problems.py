@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from reference_host.contract import Handler, ProblemError, read_json
 from scoped_app_config.domain.errors import (
@@ -16,6 +18,11 @@ from scoped_app_config.domain.errors import (
     NotFound,
     WriteNotAllowed,
 )
+from scoped_app_config.repositories.base.db_source import CommitOutcomeUnknown
+from scoped_app_config.repositories.base.integrity import sqlstate_of
+from scoped_app_config.repositories.base.resilience import is_transient
+
+log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -55,13 +62,51 @@ def validation_problem(error: ValidationError) -> ProblemError:
     )
 
 
+def _database_unavailable(error: Exception) -> bool:
+    """Lost or refused connections, and a server shutting down or starting (SQLSTATE 57P0x)."""
+    if isinstance(error, ConnectionError | TimeoutError):
+        return True
+    if isinstance(error, DBAPIError):
+        return is_transient(error) or (sqlstate_of(error) or "").startswith("57P0")
+    return False
+
+
+def service_unavailable(msg: str) -> ProblemError:
+    return ProblemError(
+        status=503,
+        type_slug="service-unavailable",
+        title="Service unavailable",
+        error_code="app_config_database_unavailable",
+        msg=msg,
+    )
+
+
 @web.middleware
 async def domain_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turn the plugin's domain errors into the host's problem responses."""
+    """Turn the plugin's domain errors into the host's problem responses, and a database that
+    cannot be reached (after the db_source's retries) into a 503 instead of a bare 500."""
     try:
         return await handler(request)
     except ConfigError as error:
         raise problem_of(error) from None
+    except CommitOutcomeUnknown:
+        log.warning("commit outcome unknown: %s %s", request.method, request.rel_url.path)
+        raise service_unavailable(
+            "The database connection was lost while committing: the write may or may not have"
+            " been applied. Read it back before retrying."
+        ) from None
+    except (DBAPIError, ConnectionError, TimeoutError) as error:
+        if not _database_unavailable(error):
+            raise
+        cause = error.orig if isinstance(error, DBAPIError) else error
+        # The class only: a DBAPIError's text carries the statement and its parameters.
+        log.warning(
+            "database unavailable: %s %s: %s",
+            request.method,
+            request.rel_url.path,
+            type(cause).__name__,
+        )
+        raise service_unavailable("The database is unavailable; try again shortly.") from None
 
 
 def too_large(limit: int) -> ProblemError:

@@ -107,9 +107,9 @@ def _route(
     success_status: int = 200,
     errors: tuple[int, ...] = (),
 ) -> RouteSpec:
-    # Every route can fail validation of its headers (400) and the server (500); the auth
-    # requirement and a request body add their own statuses.
-    statuses = {400, 500, *errors}
+    # Every route can fail validation of its headers (400), the server (500) and the database
+    # (503, api/problems.py); the auth requirement and a request body add their own statuses.
+    statuses = {400, 500, 503, *errors}
     if auth is not ANONYMOUS:
         statuses.add(401)
     if auth in (ADMIN, SUPERADMIN):

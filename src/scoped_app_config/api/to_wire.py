@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from reference_host.contract import json_response
 from scoped_app_config.api.schemas.allow_list import AllowListNode
-from scoped_app_config.api.schemas.common import ScopeType
+from scoped_app_config.api.schemas.common import ScopeType, SearchPageInfo
 from scoped_app_config.api.schemas.definitions import DefinitionNode
 from scoped_app_config.api.schemas.fragments import FragmentNode
-from scoped_app_config.domain.models import AllowListEntryData, DefinitionData, FragmentData
+from scoped_app_config.domain.models import (
+    AllowListEntryData,
+    DefinitionData,
+    FragmentData,
+    SearchResult,
+)
+
+T = TypeVar("T")
 
 
 def fragment_node(fragment: FragmentData) -> FragmentNode:
@@ -41,3 +55,18 @@ def allow_list_node(entry: AllowListEntryData) -> AllowListNode:
         created_at=entry.created_at,
         updated_at=entry.updated_at,
     )
+
+
+def search_response(
+    payload: type[SearchPageInfo], result: SearchResult[T], node: Callable[[T], BaseModel]
+) -> web.Response:
+    """A search page as `payload` (`{"items", "total_count", "has_*_page"}`)."""
+    page = payload.model_validate(
+        {
+            "items": [node(item) for item in result.items],
+            "total_count": result.total_count,
+            "has_next_page": result.has_next_page,
+            "has_previous_page": result.has_previous_page,
+        }
+    )
+    return json_response(page.model_dump(mode="json"))

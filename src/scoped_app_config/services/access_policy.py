@@ -55,7 +55,10 @@ class AccessPolicy:
         For a superadmin the scope's domain or user must exist (nobody else can tell).
         """
         if not await self.may_manage(actor, scope):
-            raise AccessDenied(f"You may not access app config fragments at scope '{scope}'.")
+            where = f"'{scope.scope_type.value}'"
+            if scope.scope_id is not None:
+                where += f" ({scope.scope_id})"
+            raise AccessDenied(f"You may not access app config fragments at scope {where}.")
         if actor.is_superadmin and scope.scope_id is not None:
             await self._require_scope_exists(scope)
 

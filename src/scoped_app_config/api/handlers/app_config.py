@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import orjson
 from aiohttp import web
 
-from reference_host.contract import current_caller, json_response
+from reference_host.contract import current_caller
 from scoped_app_config.api.from_wire import actor_of
 from scoped_app_config.api.keys import services_of
 from scoped_app_config.api.openapi import build_openapi
@@ -54,5 +55,10 @@ async def get_user_app_configs(request: web.Request) -> web.StreamResponse:
     return merged_response(configs)
 
 
+@functools.cache
+def _openapi_body() -> bytes:
+    return orjson.dumps(build_openapi())
+
+
 async def get_openapi_document(request: web.Request) -> web.StreamResponse:
-    return json_response(build_openapi())
+    return web.Response(body=_openapi_body(), content_type="application/json")

@@ -34,7 +34,7 @@ from scoped_app_config.api.schemas.fragments import (
     UpsertFragmentsPayload,
 )
 from scoped_app_config.api.schemas.search import FragmentSearchInput
-from scoped_app_config.api.to_wire import fragment_node
+from scoped_app_config.api.to_wire import fragment_node, search_response
 from scoped_app_config.domain.models import FragmentData
 from scoped_app_config.services.fragments import FragmentChange, FragmentService
 
@@ -135,13 +135,7 @@ async def search_fragments(request: web.Request) -> web.StreamResponse:
     services = services_of(request)
     body = await parse_body(request, FragmentSearchInput, services.config.max_body_bytes)
     result = await services.fragments.admin_search(query_of(body))
-    payload = FragmentSearchPayload(
-        items=[fragment_node(f) for f in result.items],
-        total_count=result.total_count,
-        has_next_page=result.has_next_page,
-        has_previous_page=result.has_previous_page,
-    )
-    return json_response(payload.model_dump(mode="json"))
+    return search_response(FragmentSearchPayload, result, fragment_node)
 
 
 async def explain_app_config(request: web.Request) -> web.StreamResponse:

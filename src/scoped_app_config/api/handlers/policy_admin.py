@@ -23,7 +23,7 @@ from scoped_app_config.api.schemas.definitions import (
     DefinitionWritePayload,
 )
 from scoped_app_config.api.schemas.search import AllowListSearchInput, DefinitionSearchInput
-from scoped_app_config.api.to_wire import allow_list_node, definition_node
+from scoped_app_config.api.to_wire import allow_list_node, definition_node, search_response
 from scoped_app_config.domain.types import ScopeType
 
 
@@ -43,13 +43,7 @@ async def search_definitions(request: web.Request) -> web.StreamResponse:
     services = services_of(request)
     body = await parse_body(request, DefinitionSearchInput, services.config.max_body_bytes)
     result = await services.policy_admin.search_definitions(query_of(body))
-    payload = DefinitionSearchPayload(
-        items=[definition_node(d) for d in result.items],
-        total_count=result.total_count,
-        has_next_page=result.has_next_page,
-        has_previous_page=result.has_previous_page,
-    )
-    return json_response(payload.model_dump(mode="json"))
+    return search_response(DefinitionSearchPayload, result, definition_node)
 
 
 async def get_definition(request: web.Request) -> web.StreamResponse:
@@ -78,13 +72,7 @@ async def search_allow_list(request: web.Request) -> web.StreamResponse:
     services = services_of(request)
     body = await parse_body(request, AllowListSearchInput, services.config.max_body_bytes)
     result = await services.policy_admin.search_entries(query_of(body))
-    payload = AllowListSearchPayload(
-        items=[allow_list_node(e) for e in result.items],
-        total_count=result.total_count,
-        has_next_page=result.has_next_page,
-        has_previous_page=result.has_previous_page,
-    )
-    return json_response(payload.model_dump(mode="json"))
+    return search_response(AllowListSearchPayload, result, allow_list_node)
 
 
 async def get_allow_list_entry(request: web.Request) -> web.StreamResponse:

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Final, Self
 from uuid import UUID
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -62,12 +63,39 @@ class ResponseModel(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
 
 
+def refuse_nul(value: str) -> str:
+    """PostgreSQL text and JSONB cannot hold U+0000: refuse it as a 400, not a database 500."""
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character (U+0000)")
+    return value
+
+
+def refuse_nul_in_document(document: dict[str, Any]) -> dict[str, Any]:
+    """`refuse_nul` for every key and string value of a JSON document (no recursion)."""
+    pending: list[Any] = [document]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            refuse_nul(item)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                refuse_nul(key)
+                pending.append(child)
+        elif isinstance(item, list):
+            pending.extend(item)
+    return document
+
+
 ConfigName = Annotated[
-    str, Field(strict=True, min_length=1, max_length=CONFIG_NAME_MAX_LENGTH, examples=["theme"])
+    str,
+    Field(strict=True, min_length=1, max_length=CONFIG_NAME_MAX_LENGTH, examples=["theme"]),
+    AfterValidator(refuse_nul),
 ]
 ConfigNames = Annotated[list[ConfigName], Field(min_length=1, max_length=MAX_LIST_ITEMS)]
 # A JSON object; lists, strings and numbers are refused rather than coerced.
-ConfigDocument = Annotated[dict[str, Any], Field(strict=True)]
+ConfigDocument = Annotated[
+    dict[str, Any], Field(strict=True), AfterValidator(refuse_nul_in_document)
+]
 Rank = Annotated[int, Field(strict=True, ge=RANK_MIN, le=RANK_MAX)]
 
 

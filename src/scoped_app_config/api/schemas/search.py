@@ -18,13 +18,14 @@ from scoped_app_config.api.schemas.common import (
     PaginationInput,
     RequestModel,
     ScopeType,
+    refuse_nul,
 )
 
 MAX_FILTER_DEPTH: Final = 16
 MAX_ORDER_KEYS: Final = 16
 MAX_SUBFILTERS: Final = 100
 
-FilterText = Annotated[str, Field(strict=True)]
+FilterText = Annotated[str, Field(strict=True), AfterValidator(refuse_nul)]
 FilterTexts = Annotated[list[FilterText], Field(max_length=MAX_LIST_ITEMS)]
 
 
