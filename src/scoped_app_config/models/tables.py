@@ -29,6 +29,7 @@ from scoped_app_config.models.base import Base, CreatedAt, PrimaryKey, UpdatedAt
 CONFIG_NAME_LENGTH = 128
 
 FRAGMENT_NATURAL_KEY = "uq_app_config_fragments_config_name_scope_type_scope_id"
+FRAGMENT_RANK_KEY = "uq_app_config_fragments_config_name_rank"
 FRAGMENT_ALLOW_LIST_FK = "fk_app_config_fragments_allow_list"
 ALLOW_LIST_DEFINITION_FK = "fk_app_config_allow_list_config_name_app_config_definitions"
 
@@ -91,8 +92,9 @@ class FragmentRow(Base):
             ondelete="CASCADE",
             name=conv(FRAGMENT_ALLOW_LIST_FK),
         ),
-        # Next-rank lookups (max rank within a name) read one index entry.
-        Index(None, "config_name", "rank"),
+        # Ranks are unique within a name, so merge-order ties cannot depend on row order; the
+        # constraint's index also serves next-rank lookups (max rank within a name).
+        UniqueConstraint("config_name", "rank", name=conv(FRAGMENT_RANK_KEY)),
         # Per-user and per-domain lookups across names (scoped searches, account clean-up).
         Index(None, "scope_id", "scope_type"),
     )

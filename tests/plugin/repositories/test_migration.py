@@ -9,13 +9,15 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from repository_support import add_rows, run_plugin_migrations
-from sqlalchemy import Connection, inspect, text, update
+from sqlalchemy import Connection, insert, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from scoped_app_config.domain.types import ScopeType
 from scoped_app_config.models import AllowListRow, Base, DefinitionRow, FragmentRow
+from scoped_app_config.models.tables import FRAGMENT_RANK_KEY
+from scoped_app_config.repositories.base.integrity import constraint_of
 
 
 @pytest.fixture
@@ -61,6 +63,60 @@ class TestRoundTrip:
         await empty_schema.run_sync(run_plugin_migrations, "scoped_app_config@head")
 
         assert await empty_schema.run_sync(_schema_differences) == []
+
+
+class TestUniqueFragmentRanks:
+    async def test_upgrade_renumbers_names_with_duplicate_ranks_in_effective_order(
+        self, empty_schema: AsyncConnection
+    ) -> None:
+        await empty_schema.run_sync(run_plugin_migrations, "7f3c2a9e41d0")
+        ids = sorted(uuid.uuid4() for _ in range(3))
+        await empty_schema.execute(
+            insert(DefinitionRow), [{"config_name": "theme"}, {"config_name": "menu"}]
+        )
+        await empty_schema.execute(
+            insert(AllowListRow),
+            [
+                {"config_name": n, "scope_type": ScopeType.USER, "rank": 1}
+                for n in ("theme", "menu")
+            ],
+        )
+        await empty_schema.execute(
+            insert(FragmentRow),
+            [
+                {"id": i, "config_name": n, "scope_type": ScopeType.USER, "scope_id": i,
+                 "rank": r, "config": {}}
+                for i, n, r in [
+                    (ids[2], "theme", 50), (ids[1], "theme", 50), (ids[0], "theme", 400),
+                    (uuid.uuid4(), "menu", 50), (uuid.uuid4(), "menu", 700),
+                ]
+            ],
+        )  # fmt: skip
+
+        await empty_schema.run_sync(run_plugin_migrations, "scoped_app_config@head")
+
+        rows = await empty_schema.execute(
+            select(FragmentRow.config_name, FragmentRow.id, FragmentRow.rank)
+        )
+        ranks = {(name, fragment_id): rank for name, fragment_id, rank in rows}
+        assert sorted(r for (n, _), r in ranks.items() if n == "menu") == [50, 700]
+        assert [ranks[("theme", i)] for i in (ids[1], ids[2], ids[0])] == [100, 200, 300]
+
+    async def test_a_duplicate_rank_within_a_name_is_rejected(
+        self, db_engine: AsyncEngine, domain_scoped_fragment: FragmentRow, known_user: uuid.UUID
+    ) -> None:
+        twin = FragmentRow(
+            config_name="theme",
+            scope_type=ScopeType.USER,
+            scope_id=known_user,
+            rank=domain_scoped_fragment.rank,
+            config={},
+        )
+
+        with pytest.raises(IntegrityError) as raised:
+            await add_rows(db_engine, twin)
+
+        assert constraint_of(raised.value) == FRAGMENT_RANK_KEY
 
 
 class TestUpdatedAtTrigger:

@@ -52,7 +52,7 @@ from scoped_app_config.repositories.base.db_source import (
     begin_write,
     run_search,
 )
-from scoped_app_config.repositories.base.integrity import raise_for_integrity
+from scoped_app_config.repositories.base.integrity import IntegrityCheck, raise_for_integrity
 from scoped_app_config.repositories.base.resilience import (
     FRAGMENT_DB_SOURCE_LAYER,
     db_source_policy,
@@ -222,20 +222,45 @@ class AppConfigFragmentDBSource:
 
     @_policy
     async def update(self, updater: FragmentUpdater) -> FragmentData:
-        """Replace `config` and/or set `rank`; an empty spec returns the current fragment."""
+        """Replace `config` and/or set `rank`; an empty spec returns the current fragment.
+
+        Setting a rank first locks the parent definition row, as creates and bulk upserts do
+        before taking max(rank) + step, so a rank update and those writes of the same name
+        serialize; a rank another fragment of the name holds is a `Conflict` (unique key).
+        """
         values = updater.spec.values
         async with begin_write(self._sessions) as session:
-            if values:
-                statement: Any = (
-                    update(FragmentRow)
-                    .where(FragmentRow.id == updater.fragment_id)
-                    .values(values)
-                    .returning(FragmentRow, _ENTRY_RANK)
-                    .execution_options(synchronize_session=False)
-                )
-            else:
-                statement = _WITH_ENTRY_RANK.where(FragmentRow.id == updater.fragment_id)
-            found = (await session.execute(statement)).one_or_none()
+            if not values:
+                statement: Any = _WITH_ENTRY_RANK.where(FragmentRow.id == updater.fragment_id)
+                found = (await session.execute(statement)).one_or_none()
+                if found is None:
+                    raise AppConfigFragmentNotFound(updater.fragment_id)
+                return _fragment(*found)
+            checks: tuple[IntegrityCheck, ...] = ()
+            if updater.spec.rank is not None:
+                target = (
+                    await session.execute(
+                        select(FragmentRow.config_name, FragmentRow.scope_type).where(
+                            FragmentRow.id == updater.fragment_id
+                        )
+                    )
+                ).one_or_none()
+                if target is None:
+                    raise AppConfigFragmentNotFound(updater.fragment_id)
+                # A fragment never changes its name, so the lock taken here stays the right one.
+                await _lock_definitions(session, [target.config_name], target.scope_type)
+                checks = updater.integrity_checks(target.config_name)
+            statement = (
+                update(FragmentRow)
+                .where(FragmentRow.id == updater.fragment_id)
+                .values(values)
+                .returning(FragmentRow, _ENTRY_RANK)
+                .execution_options(synchronize_session=False)
+            )
+            try:
+                found = (await session.execute(statement)).one_or_none()
+            except IntegrityError as error:
+                raise_for_integrity(error, checks)
             if found is None:
                 raise AppConfigFragmentNotFound(updater.fragment_id)
             return _fragment(*found)
