@@ -142,7 +142,11 @@ async def read_json(request: web.Request) -> Any:
     Empty bodies, invalid UTF-8, NaN/Infinity and anything that is not strict JSON are
     rejected. A body over the host's size limit raises aiohttp's 413, rendered by the host.
     """
-    body = await request.read()
+    return parse_json_body(await request.read())
+
+
+def parse_json_body(body: bytes) -> Any:
+    """`body` as strict JSON (what `read_json` applies), for plugins that read bodies themselves."""
     if not body.strip():
         raise _malformed_body()
     try:
@@ -261,6 +265,7 @@ __all__ = [
     "authenticated",
     "current_caller",
     "json_response",
+    "parse_json_body",
     "read_json",
     "requires",
     "superadmin_required",

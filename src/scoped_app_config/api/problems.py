@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DBAPIError
 
-from reference_host.contract import Handler, ProblemError, read_json
+from reference_host.contract import Handler, ProblemError, parse_json_body
 from scoped_app_config.domain.errors import (
     AccessDenied,
     ConfigError,
@@ -25,6 +25,7 @@ from scoped_app_config.repositories.base.resilience import is_transient
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
+BODY_CHUNK_BYTES = 64 * 1024
 
 _STATUS_BY_FAMILY: tuple[tuple[type[ConfigError], int], ...] = (
     (NotFound, 404),
@@ -119,14 +120,25 @@ def too_large(limit: int) -> ProblemError:
     )
 
 
-async def parse_body(request: web.Request, model: type[M], max_bytes: int) -> M:
-    """The body as `model`: 413 over `max_bytes` (refused before reading when the length is
-    declared), 400 for malformed JSON or a body that does not validate."""
+async def read_body(request: web.Request, max_bytes: int) -> bytes:
+    """The raw body, refused with 413 as soon as it exceeds `max_bytes`: before reading when its
+    length is declared, and mid-stream for a chunked body (never read whole)."""
     if request.content_length is not None and request.content_length > max_bytes:
         raise too_large(max_bytes)
-    payload: Any = await read_json(request)
-    if request.content_length is None and len(await request.read()) > max_bytes:
-        raise too_large(max_bytes)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(BODY_CHUNK_BYTES):
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_large(max_bytes)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def parse_body(request: web.Request, model: type[M], max_bytes: int) -> M:
+    """The body as `model`: 413 over `max_bytes`, 400 for malformed JSON or a body that does not
+    validate. The plugin's limit governs, not the host's `client_max_size`."""
+    payload: Any = parse_json_body(await read_body(request, max_bytes))
     try:
         return model.model_validate(payload)
     except ValidationError as error:

@@ -15,9 +15,7 @@ class MergedViewSource(Protocol):
         self, viewer: Viewer, config_names: Sequence[str]
     ) -> CacheLookup | None: ...
 
-    async def store_merged_views(
-        self, lookup: CacheLookup, views: Mapping[str, bytes]
-    ) -> None: ...
+    async def store_merged_views(self, lookup: CacheLookup, views: Mapping[str, bytes]) -> None: ...
 
     # Awaitable rather than `async def`: the repository's resilience policy wraps the method.
     def list_visible_fragments(
