@@ -36,8 +36,8 @@ def setup(registrar: PluginRegistrar) -> None:
     if view_cache is not None:
         cache = view_cache
 
-        async def flush_pending_invalidations(app: web.Application) -> AsyncIterator[None]:
-            async with cache.pending_flusher():
+        async def cache_background_tasks(app: web.Application) -> AsyncIterator[None]:
+            async with cache.loop_lag.running(), cache.pending_flusher():
                 yield
 
-        registrar.add_cleanup_ctx(flush_pending_invalidations)
+        registrar.add_cleanup_ctx(cache_background_tasks)

@@ -469,7 +469,7 @@ async def test_a_connection_closed_mid_pipeline_falls_back_without_raising(
             assert elapsed < 0.5 + SLACK
 
     assert cache.outcomes.errors == ["get_merged_configs"] * 3
-    assert redis_that_hangs_up_mid_pipeline.connections >= 3
+    assert redis_that_hangs_up_mid_pipeline.connections >= 1
 
 
 async def test_a_timed_out_call_leaves_no_late_reply_behind_for_the_next_call(

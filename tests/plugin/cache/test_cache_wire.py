@@ -104,8 +104,9 @@ async def test_a_lookup_costs_one_round_trip_for_any_number_of_names(
             functools.partial(cache_source.get_merged_configs, alice, names)
         )
         assert round_trips == 1
-        # Each view, the three scope generations (public, domain, user) and each name's one.
-        assert commands == ("GET",) * (2 * len(names) + 3)
+        # One MGET per slot: the user's views with the user's token, the public and name
+        # tokens, and the domain's token; however many names are asked for.
+        assert commands == ("MGET",) * 3
 
 
 async def test_the_first_lookup_issues_missing_generation_tokens_in_one_more_round_trip(
@@ -119,7 +120,7 @@ async def test_the_first_lookup_issues_missing_generation_tokens_in_one_more_rou
     )
     assert round_trips == 2
     generations = 3 + len(names)
-    assert commands == ("GET",) * (len(names) + generations) + ("SET", "GET") * generations
+    assert commands == ("MGET",) * 3 + ("SET", "GET") * generations
 
 
 async def test_a_lost_generation_token_invalidates_views_instead_of_reviving_them(

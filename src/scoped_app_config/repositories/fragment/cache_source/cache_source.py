@@ -21,7 +21,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 
 import attrs
-from redis.exceptions import RedisError
+from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import RedisError, ResponseError
 
 from reference_host.contract import RedisClient
 from scoped_app_config.domain.types import ScopeType
@@ -93,12 +94,7 @@ class AppConfigFragmentCacheSource:
         view_keys = [self._view_key(viewer, name) for name in unique]
         scope_keys = self._scope_generation_keys(viewer)
         name_keys = [keys.name_generation_key(name) for name in unique]
-        # Non-transactional pipeline of single-slot commands: one round trip on one server,
-        # split per node on a cluster.
-        pipe = self._client.pipeline(transaction=False)
-        for key in (*view_keys, *scope_keys, *name_keys):
-            pipe.get(key)
-        values: list[bytes | None] = await pipe.execute()
+        values = await self._read_keys([*view_keys, *scope_keys, *name_keys])
         views = values[: len(unique)]
         generation_keys = [*scope_keys, *name_keys]
         tokens = await self._issue_missing_tokens(generation_keys, values[len(unique) :])
@@ -116,6 +112,27 @@ class AppConfigFragmentCacheSource:
             if cached is not None and cached.tag == tag:
                 hits[name] = cached.config_json
         return CacheLookup(viewer=viewer, hits=hits, tags=tags)
+
+    async def _read_keys(self, all_keys: Sequence[str]) -> list[bytes | None]:
+        """GET every key in one round trip, each command touching one slot: one MGET per hash
+        tag in a non-transactional pipeline; on a cluster, redis-py's `mget_nonatomic` sends
+        the same per-slot MGETs to their nodes."""
+        if isinstance(self._client, RedisCluster):
+            values: list[bytes | None] = await self._client.mget_nonatomic(list(all_keys))
+            return values
+        groups: dict[str, list[str]] = {}
+        for key in all_keys:
+            groups.setdefault(keys.hash_tag(key), []).append(key)
+        pipe = self._client.pipeline(transaction=False)
+        for group in groups.values():
+            pipe.mget(group)
+        found: dict[str, bytes | None] = {}
+        replies = await pipe.execute()
+        for group, group_values in zip(groups.values(), replies, strict=True):
+            if not isinstance(group_values, list) or len(group_values) != len(group):
+                raise ResponseError(f"malformed MGET reply: {type(group_values).__name__}")
+            found.update(zip(group, group_values, strict=True))
+        return [found[key] for key in all_keys]
 
     async def _issue_missing_tokens(
         self, generation_keys: Sequence[str], tokens: Sequence[bytes | None]

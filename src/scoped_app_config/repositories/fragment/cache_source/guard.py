@@ -1,10 +1,12 @@
 """A sick Redis must cost latency, never correctness: bounded calls, failures logged and counted.
 
-Every cache call runs under a short timeout. After `failure_threshold` consecutive failures the
-breaker opens and cache calls are skipped (the caller falls back to the database) until
-`open_seconds` have passed; then calls probe Redis again (each still bounded by the timeout),
-a success closes the breaker and a failure reopens it, so the service returns to cached speed
-by itself. Skipped calls are not counted as errors: the error counter moves when Redis is asked.
+Every cache call runs under a short timeout, plus the event loop's current lag (see
+`loop_lag`: time a reply spends waiting for a busy loop is not Redis being slow). After
+`failure_threshold` consecutive failures the breaker opens and cache calls are skipped (the
+caller falls back to the database) until `open_seconds` have passed; then calls probe Redis
+again (each still bounded by the timeout), a success closes the breaker and a failure reopens
+it, so the service returns to cached speed by itself. Skipped calls are not counted as errors:
+the error counter moves when Redis is asked.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import attrs
 from redis.exceptions import RedisClusterException, RedisError
 
 from reference_host.contract import LayerMetrics
+from scoped_app_config.repositories.fragment.cache_source.loop_lag import LoopLagMonitor
 
 log = logging.getLogger(__name__)
 
@@ -78,22 +81,30 @@ class CacheGuard:
         layer_metrics: LayerMetrics,
         outcomes: CacheOutcomeCounter,
         breaker: CircuitBreaker | None = None,
+        loop_lag: LoopLagMonitor | None = None,
     ) -> None:
         self._timeout_seconds = timeout_seconds
         self._layer_metrics = layer_metrics
         self.outcomes = outcomes
         self.breaker = breaker or CircuitBreaker()
+        self.loop_lag = loop_lag or LoopLagMonitor()
 
-    async def call(self, operation: str, work: Callable[[], Awaitable[T]]) -> T:
-        """Run one cache call under the timeout; raise CACHE_FAILURES or CacheUnavailable."""
-        if not self.breaker.allows_call():
+    async def call(
+        self, operation: str, work: Callable[[], Awaitable[T]], *, always: bool = False
+    ) -> T:
+        """Run one cache call under the timeout; raise CACHE_FAILURES or CacheUnavailable.
+
+        `always` sends the call even while the breaker is open (still under the timeout): for
+        invalidations, which other processes depend on and must not be skipped unasked.
+        """
+        if not always and not self.breaker.allows_call():
             raise CacheUnavailable(operation)
         try:
             async with (
                 self._layer_metrics.observe(
                     domain=CACHE_SOURCE_DOMAIN, layer=CACHE_SOURCE_LAYER, operation=operation
                 ),
-                asyncio.timeout(self._timeout_seconds),
+                asyncio.timeout(self._timeout_seconds + self.loop_lag.lag_seconds),
             ):
                 result = await work()
         except CACHE_FAILURES:
@@ -103,10 +114,12 @@ class CacheGuard:
         self.breaker.record_success()
         return result
 
-    async def call_or(self, operation: str, work: Callable[[], Awaitable[T]], fallback: T) -> T:
+    async def call_or(
+        self, operation: str, work: Callable[[], Awaitable[T]], fallback: T, *, always: bool = False
+    ) -> T:
         """Like `call`, but a failure is logged and answered with `fallback`."""
         async with suppress_with_log(operation):
-            return await self.call(operation, work)
+            return await self.call(operation, work, always=always)
         return fallback
 
 

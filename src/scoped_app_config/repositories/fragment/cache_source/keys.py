@@ -43,3 +43,13 @@ def public_generation_key() -> str:
 
 def name_generation_key(config_name: str) -> str:
     return f"{PREFIX}:gen:{GLOBAL_TAG}:name:{config_name}"
+
+
+def hash_tag(key: str) -> str:
+    """The part of `key` Redis Cluster hashes: the first non-empty `{...}`, else the whole key."""
+    start = key.find("{")
+    if start != -1:
+        end = key.find("}", start + 1)
+        if end > start + 1:
+            return key[start + 1 : end]
+    return key

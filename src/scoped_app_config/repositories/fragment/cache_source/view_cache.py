@@ -25,6 +25,7 @@ from scoped_app_config.repositories.fragment.cache_source.cache_source import (
     Viewer,
 )
 from scoped_app_config.repositories.fragment.cache_source.guard import CacheGuard
+from scoped_app_config.repositories.fragment.cache_source.loop_lag import LoopLagMonitor
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,10 @@ class GuardedViewCache:
         self._source = source
         self._guard = guard
         self._pending: set[str] = set()
+
+    @property
+    def loop_lag(self) -> LoopLagMonitor:
+        return self._guard.loop_lag
 
     @property
     def pending_invalidations(self) -> frozenset[str]:
@@ -66,7 +71,12 @@ class GuardedViewCache:
         if not generation_keys:
             return
         keys = [*dict.fromkeys([*self._pending, *generation_keys])]
-        delivered = await self._guard.call_or("invalidate", lambda: self._deliver(keys), False)
+        # Sent even while this process's breaker is open: a skipped invalidation lets every
+        # other process serve the views this write made stale, though Redis may be healthy
+        # (the breaker also opens on a few slow calls). The timeout still bounds the call.
+        delivered = await self._guard.call_or(
+            "invalidate", lambda: self._deliver(keys), False, always=True
+        )
         if delivered:
             self._pending.difference_update(keys)
         else:
