@@ -13,6 +13,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from reference_host.accounts.directory import HostAccountDirectory
+from reference_host.auth.account_changes import account_changes_context
 from reference_host.auth.authenticator import Authenticator
 from reference_host.auth.keypair_cache import KeypairCache
 from reference_host.contract import PluginContext, anonymous
@@ -69,11 +70,14 @@ def create_app(
 
     accounts = HostAccountDirectory(engine)
     app[ACCOUNT_DIRECTORY_KEY] = accounts
+    keypairs = KeypairCache(ttl=settings.auth_cache_ttl_seconds)
+    keypairs.trusted = False  # until the account change listener is connected
     app[AUTHENTICATOR_KEY] = Authenticator(
         engine,
         date_skew=dt.timedelta(seconds=settings.date_skew_seconds),
-        keypair_cache=KeypairCache(ttl=settings.auth_cache_ttl_seconds),
+        keypair_cache=keypairs,
     )
+    app.cleanup_ctx.append(account_changes_context(settings.database_url, keypairs))
     app.router.add_get("/metrics", metrics_handler)
 
     migration_locations = []

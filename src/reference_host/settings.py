@@ -25,9 +25,10 @@ class HostSettings:
     db_max_overflow: int = 10
     access_log: bool = True
     date_skew_seconds: int = 15 * 60
-    auth_cache_ttl_seconds: float = 5.0
-    """How long a worker may reuse a keypair it looked up (see auth/keypair_cache.py): the bound
-    on how long another process keeps accepting a keypair deactivated elsewhere. 0 disables."""
+    auth_cache_ttl_seconds: float = 60.0
+    """How long a worker may reuse a keypair it looked up (see auth/keypair_cache.py). Account
+    changes reach every worker at once through LISTEN/NOTIFY; this is the last bound if that
+    channel fails unnoticed. 0 disables the cache."""
 
 
 DATABASE_URL_ENV = "REFERENCE_HOST_DATABASE_URL"

@@ -165,7 +165,7 @@ async def test_plugin_cleanup_context_runs_after_host_resources(
         registrar.add_cleanup_ctx(plugin_context)
 
     app = create_app(SETTINGS, plugins=[make_plugin(PROBE_MANIFEST, setup)])
-    assert len(app.cleanup_ctx) == 3  # engine, redis, then the plugin's
+    assert len(app.cleanup_ctx) == 4  # engine, redis, account listener, then the plugin's
     client = await aiohttp_client(app)
     async with client.get("/probe/name") as response:
         assert await response.json() == {"name": "probe"}

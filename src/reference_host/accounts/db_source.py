@@ -120,7 +120,17 @@ async def set_user_status(conn: AsyncConnection, user_id: uuid.UUID, status: Use
     result = await conn.execute(
         sa.update(UserRow).where(UserRow.id == user_id).values(status=status)
     )
+    await notify_account_change(conn, f"user:{user_id}")
     return result.rowcount > 0
+
+
+ACCOUNT_CHANGES_CHANNEL = "reference_host_account_changes"
+
+
+async def notify_account_change(conn: AsyncConnection, payload: str) -> None:
+    """Tell every host process (they LISTEN) to forget cached credentials: delivered at commit,
+    and only if the transaction commits."""
+    await conn.execute(sa.select(sa.func.pg_notify(ACCOUNT_CHANGES_CHANNEL, payload)))
 
 
 async def insert_keypair(conn: AsyncConnection, user_id: uuid.UUID, *, is_admin: bool) -> Keypair:
@@ -153,6 +163,7 @@ async def set_keypair_active(conn: AsyncConnection, access_key: str, *, active: 
     result = await conn.execute(
         sa.update(KeypairRow).where(KeypairRow.access_key == access_key).values(is_active=active)
     )
+    await notify_account_change(conn, f"keypair:{access_key}")
     return result.rowcount > 0
 
 

@@ -4,7 +4,7 @@ Design (and what it guarantees):
 
 - Each application has one `KeypairCache`: access key -> (secret key, `Caller`), holding
   only active keypairs of active users. Entries expire after `ttl` seconds
-  (`HostSettings.auth_cache_ttl_seconds`, default 5 s) and the cache is LRU-bounded.
+  (`HostSettings.auth_cache_ttl_seconds`, default 60 s) and the cache is LRU-bounded.
 - Same process: the host's account code (`reference_host.accounts.service`) calls
   `invalidate_keypair` / `invalidate_user` after its transaction commits. Those reach *every*
   live cache of the process (a weak set of caches: the only process-wide state here, and it
@@ -14,9 +14,11 @@ Design (and what it guarantees):
   bumped by every invalidation, and a loader's result is kept only if the generation did not
   move while it read the database. So a reader can never re-insert a row read before the
   deactivation committed.
-- Other processes (other workers, the `reference-host accounts` CLI): there is no
-  cross-process message; a change is seen there once the entry expires, so a deactivated key
-  keeps working in another worker for at most `ttl` seconds.
+- Other processes: account changes NOTIFY every host process through PostgreSQL
+  (`account_changes`), which invalidates the same way. A cache is `trusted` only while its
+  app's listener is connected; an untrusted cache serves nothing (every lookup reads the
+  database), so a missed notification cannot keep a deactivated key alive. The TTL is the
+  last bound.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import attrs
 
 from reference_host.contract import Caller
 
-DEFAULT_TTL_SECONDS = 5.0
+DEFAULT_TTL_SECONDS = 60.0
 DEFAULT_MAX_ENTRIES = 10_000
 
 
@@ -65,6 +67,8 @@ class KeypairCache:
         self._clock = clock
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._generation = 0
+        self.trusted = True
+        """False while cross-process invalidations may be missed: then nothing is served."""
         _live_caches.add(self)
 
     def __len__(self) -> int:
@@ -73,7 +77,7 @@ class KeypairCache:
     async def get(self, access_key: str, load: Loader) -> CachedCredentials | None:
         """The active credentials of `access_key`, from the cache or through `load`."""
         now = self._clock()
-        entry = self._entries.get(access_key)
+        entry = self._entries.get(access_key) if self.trusted else None
         if entry is not None and entry.expires_at > now:
             self._entries.move_to_end(access_key)
             return entry.credentials
