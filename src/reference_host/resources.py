@@ -23,7 +23,7 @@ from reference_host.settings import HostSettings
 log = logging.getLogger(__name__)
 
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
-REDIS_MAX_CONNECTIONS = 64
+REDIS_MAX_CONNECTIONS = 512
 
 
 _JSON_INT_RANGE = range(-(2**63), 2**64)

@@ -21,11 +21,11 @@ class HostSettings:
     plugin_block: tuple[str, ...] = ()
     plugin_config: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     """Per-plugin overrides of the manifest's `[config]` defaults, by plugin name."""
-    db_pool_size: int = 10
+    db_pool_size: int = 20
     db_max_overflow: int = 10
     access_log: bool = True
     date_skew_seconds: int = 15 * 60
-    auth_cache_ttl_seconds: float = 60.0
+    auth_cache_ttl_seconds: float = 600.0
     """How long a worker may reuse a keypair it looked up (see auth/keypair_cache.py). Account
     changes reach every worker at once through LISTEN/NOTIFY; this is the last bound if that
     channel fails unnoticed. 0 disables the cache."""

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 import attrs
 import psutil  # type: ignore[import-untyped]
 from sqlalchemy.engine import make_url

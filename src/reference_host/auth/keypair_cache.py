@@ -4,7 +4,7 @@ Design (and what it guarantees):
 
 - Each application has one `KeypairCache`: access key -> (secret key, `Caller`), holding
   only active keypairs of active users. Entries expire after `ttl` seconds
-  (`HostSettings.auth_cache_ttl_seconds`, default 60 s) and the cache is LRU-bounded.
+  (`HostSettings.auth_cache_ttl_seconds`, default 600 s) and the cache is LRU-bounded.
 - Same process: the host's account code (`reference_host.accounts.service`) calls
   `invalidate_keypair` / `invalidate_user` after its transaction commits. Those reach *every*
   live cache of the process (a weak set of caches: the only process-wide state here, and it
@@ -33,8 +33,8 @@ import attrs
 
 from reference_host.contract import Caller
 
-DEFAULT_TTL_SECONDS = 60.0
-DEFAULT_MAX_ENTRIES = 10_000
+DEFAULT_TTL_SECONDS = 600.0
+DEFAULT_MAX_ENTRIES = 200_000
 
 
 @attrs.frozen

@@ -8,7 +8,8 @@ slots each command touches, on a single server and on a cluster alike.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import attrs
@@ -152,3 +153,47 @@ def record_commands(client: RedisClient, monkeypatch: pytest.MonkeyPatch) -> Com
     monkeypatch.setattr(client, "pipeline", recording_pipeline)
     monkeypatch.setattr(client, "execute_command", recording_command)
     return recorder
+
+
+# --- recorders for the guard's metric arguments ---------------------------------------------------
+
+
+@attrs.define
+class RecordingLayerMetrics:
+    """LayerMetrics (reference_host.contract) that remembers each observation's outcome."""
+
+    observations: list[tuple[str, str, str, str]] = attrs.field(factory=list)
+    retries: list[tuple[str, str, str]] = attrs.field(factory=list)
+
+    @asynccontextmanager
+    async def observe(self, *, domain: str, layer: str, operation: str) -> AsyncIterator[None]:
+        try:
+            yield
+        except BaseException:
+            self.observations.append((domain, layer, operation, "error"))
+            raise
+        self.observations.append((domain, layer, operation, "success"))
+
+    def count_retry(self, *, domain: str, layer: str, operation: str) -> None:
+        self.retries.append((domain, layer, operation))
+
+    def outcomes(self) -> list[str]:
+        return [outcome for *_, outcome in self.observations]
+
+
+@attrs.define
+class RecordingOutcomes:
+    """guard.CacheOutcomeCounter that keeps the counts."""
+
+    hit_count: int = 0
+    miss_count: int = 0
+    errors: list[str] = attrs.field(factory=list)
+
+    def hits(self, count: int) -> None:
+        self.hit_count += count
+
+    def misses(self, count: int) -> None:
+        self.miss_count += count
+
+    def error(self, operation: str) -> None:
+        self.errors.append(operation)

@@ -20,7 +20,7 @@ from typing import TypeVar
 import attrs
 import pytest
 import redis.asyncio as aioredis
-from cache_support import Population
+from cache_support import Population, RecordingLayerMetrics, RecordingOutcomes
 from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -49,50 +49,6 @@ SLACK = 0.45  # generous: a loaded CI machine must not fail a behavioural bound
 NEVER_OPENS = 1_000_000
 
 T = TypeVar("T")
-
-
-# --- recorders for the guard's metric arguments ---------------------------------------------------
-
-
-@attrs.define
-class RecordingLayerMetrics:
-    """LayerMetrics (reference_host.contract) that remembers each observation's outcome."""
-
-    observations: list[tuple[str, str, str, str]] = attrs.field(factory=list)
-    retries: list[tuple[str, str, str]] = attrs.field(factory=list)
-
-    @asynccontextmanager
-    async def observe(self, *, domain: str, layer: str, operation: str) -> AsyncIterator[None]:
-        try:
-            yield
-        except BaseException:
-            self.observations.append((domain, layer, operation, "error"))
-            raise
-        self.observations.append((domain, layer, operation, "success"))
-
-    def count_retry(self, *, domain: str, layer: str, operation: str) -> None:
-        self.retries.append((domain, layer, operation))
-
-    def outcomes(self) -> list[str]:
-        return [outcome for *_, outcome in self.observations]
-
-
-@attrs.define
-class RecordingOutcomes:
-    """guard.CacheOutcomeCounter that keeps the counts."""
-
-    hit_count: int = 0
-    miss_count: int = 0
-    errors: list[str] = attrs.field(factory=list)
-
-    def hits(self, count: int) -> None:
-        self.hit_count += count
-
-    def misses(self, count: int) -> None:
-        self.miss_count += count
-
-    def error(self, operation: str) -> None:
-        self.errors.append(operation)
 
 
 @attrs.define

@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+# A call waits for the loop a few times: for a connection, to send, and to read the reply.
+LOOP_TURNS_PER_CALL = 4
+
 CACHE_SOURCE_LAYER = "app_config_fragment_cache_source"
 CACHE_SOURCE_DOMAIN = "cache_source"
 
@@ -89,6 +92,11 @@ class CacheGuard:
         self.breaker = breaker or CircuitBreaker()
         self.loop_lag = loop_lag or LoopLagMonitor()
 
+    @property
+    def timeout_seconds(self) -> float:
+        """The configured timeout, plus a few turns of a busy event loop (see `loop_lag`)."""
+        return self._timeout_seconds + LOOP_TURNS_PER_CALL * self.loop_lag.lag_seconds
+
     async def call(
         self, operation: str, work: Callable[[], Awaitable[T]], *, always: bool = False
     ) -> T:
@@ -104,7 +112,7 @@ class CacheGuard:
                 self._layer_metrics.observe(
                     domain=CACHE_SOURCE_DOMAIN, layer=CACHE_SOURCE_LAYER, operation=operation
                 ),
-                asyncio.timeout(self._timeout_seconds + self.loop_lag.lag_seconds),
+                asyncio.timeout(self.timeout_seconds),
             ):
                 result = await work()
         except CACHE_FAILURES:
