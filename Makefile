@@ -4,10 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8090
-SDK_PYTHON ?= $(shell command -v python3.13 2>/dev/null || ls /root/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | head -n 1)
+SDK_PYTHON ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test lint pytest test-sdk bench clean
+.PHONY: run test lint pytest test-sdk sdk-venv bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,8 +30,12 @@ pytest: $(STAMP)
 
 test: lint pytest
 
+# The official SDK (backend.ai-client 26.9.6) in a Python 3.13 venv, against a live host.
 test-sdk: $(STAMP)
 	$(PY) tests/sdk/run_sdk_suite.py --sdk-python "$(SDK_PYTHON)"
+
+sdk-venv: $(STAMP)
+	$(PY) tests/sdk/run_sdk_suite.py --sdk-python "$(SDK_PYTHON)" --venv-only
 
 bench: $(STAMP)
 	$(PY) -m bench.run $(BENCH_ARGS)

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from sqlalchemy.exc import DBAPIError
 
 from reference_host.contract import ProblemError
 
@@ -91,3 +92,27 @@ INTERNAL_SERVER_ERROR = ProblemError(
     title="Internal server error",
     error_code="api_request_internal-error",
 )
+
+
+SERVICE_UNAVAILABLE = ProblemError(
+    status=503,
+    type_slug="service-unavailable",
+    title="Service unavailable",
+    error_code="api_database_unavailable",
+    msg="The database is unavailable; try again shortly.",
+)
+
+# Connection exceptions (08xxx) and a server shutting down or starting up (57P0x).
+_UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "57P0")
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """A lost, refused or timed-out database connection: worth a 503, not a 500."""
+    if isinstance(error, OSError | TimeoutError):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated or isinstance(error.orig, OSError):
+        return True
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATE_PREFIXES)

@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
+import attrs
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 UNMATCHED_ROUTE = "unmatched"
@@ -48,11 +49,20 @@ class HttpMetrics:
         self._duration.labels(method=method, route=route).observe(seconds)
 
 
+@attrs.frozen
+class _OperationSeries:
+    in_flight: Gauge
+    duration: Histogram
+    succeeded: Counter
+    failed: Counter
+
+
 class HostLayerMetrics:
     """`contract.LayerMetrics` over a host registry."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self._layers: set[str] = set()
+        self._series_by_operation: dict[tuple[str, str, str], _OperationSeries] = {}
         labels = ["domain", "layer", "operation"]
         self._operations = Counter(
             "reference_host_layer_operations",
@@ -96,29 +106,40 @@ class HostLayerMetrics:
         if layer not in self._layers:
             raise UnknownLayerError(f"layer label {layer!r} is not registered")
 
+    def _series(self, domain: str, layer: str, operation: str) -> _OperationSeries:
+        """The labelled children of one operation, resolved once (label lookups are costly)."""
+        key = (domain, layer, operation)
+        series = self._series_by_operation.get(key)
+        if series is None:
+            self._check(layer)
+            labels = {"domain": domain, "layer": layer, "operation": operation}
+            series = _OperationSeries(
+                in_flight=self._in_flight.labels(**labels),
+                duration=self._duration.labels(**labels),
+                succeeded=self._operations.labels(**labels, success="true"),
+                failed=self._operations.labels(**labels, success="false"),
+            )
+            self._series_by_operation[key] = series
+        return series
+
     @asynccontextmanager
     async def observe(self, *, domain: str, layer: str, operation: str) -> AsyncIterator[None]:
-        self._check(layer)
-        in_flight = self._in_flight.labels(domain=domain, layer=layer, operation=operation)
-        in_flight.inc()
+        series = self._series(domain, layer, operation)
+        series.in_flight.inc()
         started = time.perf_counter()
-        success = False
         try:
             yield
-            success = True
         except BaseException as exc:
+            series.failed.inc()
             self._errors.labels(
                 domain=domain, layer=layer, operation=operation, error_code=error_code_of(exc)
             ).inc()
             raise
+        else:
+            series.succeeded.inc()
         finally:
-            in_flight.dec()
-            self._duration.labels(domain=domain, layer=layer, operation=operation).observe(
-                time.perf_counter() - started
-            )
-            self._operations.labels(
-                domain=domain, layer=layer, operation=operation, success=str(success).lower()
-            ).inc()
+            series.in_flight.dec()
+            series.duration.observe(time.perf_counter() - started)
 
     def count_retry(self, *, domain: str, layer: str, operation: str) -> None:
         self._check(layer)

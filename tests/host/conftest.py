@@ -4,15 +4,12 @@ and accounts of each role. The database comes from the suite's `database_url` / 
 
 from __future__ import annotations
 
-import textwrap
-from collections.abc import Awaitable, Callable
-from pathlib import Path
-
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from host_support import PROBE_MANIFEST, make_plugin
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from plugin_host import AiohttpClient, HostClient
 from reference_host.accounts import service
 from reference_host.accounts.service import UserCredentials
 from reference_host.app import create_app
@@ -20,7 +17,6 @@ from reference_host.contract import (
     CALLER_KEY,
     PLUGIN_CONTEXT_KEY,
     PluginRegistrar,
-    PluginSetup,
     Role,
     admin_required,
     anonymous,
@@ -30,39 +26,7 @@ from reference_host.contract import (
     superadmin_required,
 )
 from reference_host.plugins.discovery import LoadedPlugin
-from reference_host.plugins.manifest import parse_manifest
 from reference_host.settings import HostSettings
-
-AiohttpClient = Callable[[web.Application], Awaitable[TestClient[web.Request, web.Application]]]
-HostClient = TestClient[web.Request, web.Application]
-
-PROBE_MANIFEST = """
-name = "probe"
-version = "1.0"
-api_prefixes = ["/probe"]
-capabilities = ["routes", "metrics"]
-[metrics]
-layers = ["probe_repository"]
-[config]
-greeting = "hello"
-"""
-
-
-def make_plugin(manifest: str, setup: PluginSetup, package_dir: Path | None = None) -> LoadedPlugin:
-    """A plugin as discovery would return it, from manifest text and a setup function."""
-    parsed = parse_manifest(textwrap.dedent(manifest), plugin="test")
-    directory = package_dir if package_dir is not None else Path(__file__).parent
-    location = None
-    if parsed.migrations is not None:
-        location = (directory / parsed.migrations.location).resolve()
-    return LoadedPlugin(
-        name=parsed.name,
-        manifest=parsed,
-        setup=setup,
-        package_dir=directory,
-        migration_location=location,
-        branch_label=parsed.migrations.branch_label if parsed.migrations else None,
-    )
 
 
 def _caller_body(request: web.Request) -> dict[str, object]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from conftest import HostClient
+from plugin_host import HostClient
 from reference_host.accounts import service
 from reference_host.accounts.service import UserCredentials
 from signing import host_of, signed_headers

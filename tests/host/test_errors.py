@@ -8,8 +8,11 @@ import logging
 
 import pytest
 
-from conftest import HostClient
+from plugin_host import AiohttpClient, HostClient
+from reference_host.app import create_app
 from reference_host.request_id import RequestIdLogFilter
+from reference_host.settings import HostSettings
+from signing import host_of, signed_headers
 
 PROBLEM = "application/problem+json"
 PROBS = "https://api.backend.ai/probs/"
@@ -132,3 +135,21 @@ class TestRequestId:
     async def test_error_responses_carry_the_request_id(self, client: HostClient) -> None:
         async with client.get("/nowhere", headers={"X-Request-ID": "r-404"}) as response:
             assert (response.status, response.headers["X-Request-ID"]) == (404, "r-404")
+
+
+async def test_an_unreachable_database_answers_503_problem_json_not_500(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    # Nothing listens on port 1: authenticating the keypair needs the database and cannot.
+    app = create_app(HostSettings(database_url="postgresql+asyncpg://postgres@127.0.0.1:1/none"))
+    client = await aiohttp_client(app)
+    path = "/v2/app-config/my/get"
+    headers = signed_headers("POST", path, "AKIAIOSFODNN7EXAMPLE", "secret", host_of(client))
+    response = await client.post(path, json={"config_names": ["theme"]}, headers=headers)
+
+    assert response.status == 503
+    assert response.content_type == "application/problem+json"
+    body = await response.json()
+    assert body["type"] == "https://api.backend.ai/probs/service-unavailable"
+    assert body["title"] == "Service unavailable"
+    assert "Traceback" not in await response.text()

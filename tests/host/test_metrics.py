@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from prometheus_client import REGISTRY
 
-from conftest import HostClient
+from plugin_host import HostClient
 from reference_host.metrics import HostMetrics, UnknownLayerError
 
 

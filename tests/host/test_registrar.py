@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+from host_support import PROBE_MANIFEST, make_plugin
 
-from conftest import PROBE_MANIFEST, AiohttpClient, make_plugin
+from plugin_host import AiohttpClient
 from reference_host.app import create_app
 from reference_host.contract import (
     PLUGIN_CONTEXT_KEY,

@@ -9,6 +9,7 @@ the driver's status.
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import shutil
@@ -23,6 +24,24 @@ ROOT = Path(__file__).resolve().parents[2]
 SDK_VENV = ROOT / ".venv-sdk"
 SDK_REQUIREMENT = "backend.ai-client==26.9.6"
 HOST_CLI = Path(sys.executable).parent / "reference-host"
+
+
+def find_python313(preferred: str) -> str | None:
+    """A Python 3.13 interpreter that actually runs (pyenv shims exist for inactive versions)."""
+    candidates = [preferred] if preferred else []
+    candidates += ["python3.13", *sorted(glob.glob("/root/.pyenv/versions/3.13*/bin/python3.13"))]
+    candidates += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.13*/bin/python3.13")))
+    for candidate in candidates:
+        try:
+            result = subprocess.run(
+                [candidate, "-c", "import sys; assert sys.version_info[:2] == (3, 13)"],
+                capture_output=True,
+            )
+        except OSError:
+            continue
+        if result.returncode == 0:
+            return candidate
+    return None
 
 
 def ensure_sdk_venv(sdk_python: str) -> Path:
@@ -66,11 +85,15 @@ def wait_until_serving(port: int, server: subprocess.Popen[bytes]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sdk-python", default="", help="A Python 3.13 interpreter.")
+    parser.add_argument("--venv-only", action="store_true", help="Only create .venv-sdk.")
     args = parser.parse_args()
-    if not args.sdk_python:
+    interpreter = find_python313(args.sdk_python)
+    if interpreter is None:
         print("test-sdk: no Python 3.13 interpreter found; the SDK suite was NOT run")
         return 1
-    sdk_python = ensure_sdk_venv(args.sdk_python)
+    sdk_python = ensure_sdk_venv(interpreter)
+    if args.venv_only:
+        return 0
     data_dir = Path(tempfile.mkdtemp(prefix="sac-sdk-"))
     env = {**os.environ, "REFERENCE_HOST_DATA_DIR": str(data_dir)}
     port = free_port()

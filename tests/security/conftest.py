@@ -7,21 +7,20 @@ to heads, every table truncated after each test); Redis is flushed after each te
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
-
 import pytest
 import redis.asyncio as aioredis
-from aiohttp import web
-from security_support import Accounts, Caller, Callers, HostClient, MakeClient, callers_for
+from security_support import Caller, Callers, callers_for
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from reference_host.accounts import service
-from reference_host.app import create_app
-from reference_host.contract import Role
-from reference_host.settings import HostSettings
-
-AiohttpClient = Callable[[web.Application], Awaitable[HostClient]]
+# tests/ is on sys.path for pytest (tests/conftest.py); mypy sees this directory alone.
+from plugin_host import (  # type: ignore[import-not-found, unused-ignore]
+    Accounts,
+    AiohttpClient,
+    HostClient,
+    MakeClient,
+    app_client_factory,
+    create_accounts,
+)
 
 
 @pytest.fixture
@@ -33,19 +32,7 @@ def make_client(
     db_engine: AsyncEngine,
 ) -> MakeClient:
     """Build the host app and a test client; `plugin_config` overrides the plugin's section."""
-
-    async def build(
-        *, redis_url: str | None = redis_url, plugin_config: Mapping[str, Any] | None = None
-    ) -> HostClient:
-        settings = HostSettings(
-            database_url=database_url,
-            redis_url=redis_url,
-            plugin_config={"scoped_app_config": dict(plugin_config or {})},
-            access_log=False,
-        )
-        return await aiohttp_client(create_app(settings))
-
-    return build
+    return app_client_factory(aiohttp_client, database_url, redis_url)
 
 
 @pytest.fixture
@@ -56,23 +43,7 @@ async def client(make_client: MakeClient) -> HostClient:
 
 @pytest.fixture
 async def accounts(db_engine: AsyncEngine) -> Accounts:
-    superadmin = await service.ensure_superadmin(db_engine, "default", "root@example.com")
-    domain_a = await service.create_domain(db_engine, "domain-a")
-    domain_b = await service.create_domain(db_engine, "domain-b")
-    return Accounts(
-        domain_a=domain_a["domain_id"],
-        domain_b=domain_b["domain_id"],
-        superadmin=superadmin,
-        domain_admin=await service.create_user(db_engine, "domain-a", "admin@a.test", Role.ADMIN),
-        other_domain_admin=await service.create_user(
-            db_engine, "domain-b", "admin@b.test", Role.ADMIN
-        ),
-        user=await service.create_user(db_engine, "domain-a", "user@a.test", Role.USER),
-        other_user=await service.create_user(db_engine, "domain-a", "user2@a.test", Role.USER),
-        other_domain_user=await service.create_user(
-            db_engine, "domain-b", "user@b.test", Role.USER
-        ),
-    )
+    return await create_accounts(db_engine)
 
 
 @pytest.fixture

@@ -7,47 +7,30 @@ is not part of the signature, so raw (malformed) bodies are signed like any othe
 
 from __future__ import annotations
 
-import datetime as dt
-import io
 import json
 import uuid
-from collections.abc import Awaitable, Mapping, Sequence
-from typing import Any, ClassVar, Final, Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
 import attrs
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 from pydantic import ValidationError
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from reference_host.accounts.service import UserCredentials
+# tests/ is on sys.path for pytest (tests/conftest.py); mypy sees this directory alone.
+from plugin_host import (  # type: ignore[import-not-found, unused-ignore]
+    JSON_CONTENT_TYPE,
+    PROBLEM_BASE,
+    PROBLEM_CONTENT_TYPE,
+    Accounts,
+    HostClient,
+    SignedCaller,
+    callers_by_label,
+)
 from scoped_app_config.api.route_specs import RouteSpec
 from scoped_app_config.models import AllowListRow, DefinitionRow, FragmentRow
 
-# tests/ is on sys.path for pytest (tests/conftest.py); mypy sees this directory alone.
-from signing import host_of, signed_headers  # type: ignore[import-not-found, unused-ignore]
-
-HostClient = TestClient[web.Request, web.Application]
-
-PROBLEM_BASE: Final = "https://api.backend.ai/probs/"
-PROBLEM_CONTENT_TYPE: Final = "application/problem+json"
-JSON_CONTENT_TYPE: Final = "application/json"
-SDK_API_VERSION: Final = "v9.20250722"
-
-CONFIGS: Final = "/v2/app-config"
-FRAGMENTS: Final = "/v2/app-config-fragments"
-DEFINITIONS: Final = "/v2/app-config-definitions"
-ALLOW_LIST: Final = "/v2/app-config-allow-list"
-
-LARGE_BODY_BYTES = 1024 * 1024
 NO_BODY: Final = b""
-
-
-class MakeClient(Protocol):
-    def __call__(
-        self, *, redis_url: str | None = ..., plugin_config: Mapping[str, Any] | None = ...
-    ) -> Awaitable[HostClient]: ...
 
 
 @attrs.frozen
@@ -68,47 +51,11 @@ class Reply:
         return self.body
 
 
-class Caller:
-    """One account (or nobody) talking to the test server like the SDK does."""
+class Caller(SignedCaller):
+    """One account (or nobody) talking to the test server like the SDK does.
 
-    requests_sent: ClassVar[int] = 0
-    """Every request any caller sent in this session (reported in the terminal summary)."""
-
-    def __init__(
-        self, client: HostClient, label: str, credentials: UserCredentials | None = None
-    ) -> None:
-        self.client = client
-        self.label = label
-        self.credentials = credentials
-
-    def __repr__(self) -> str:
-        return f"Caller({self.label})"
-
-    @property
-    def user_id(self) -> uuid.UUID:
-        assert self.credentials is not None, f"{self.label} has no account"
-        return self.credentials["user_id"]
-
-    @property
-    def domain_id(self) -> uuid.UUID:
-        assert self.credentials is not None, f"{self.label} has no account"
-        return self.credentials["domain_id"]
-
-    def headers(self, method: str, path: str) -> dict[str, str]:
-        if self.credentials is None:
-            return {
-                "Content-Type": JSON_CONTENT_TYPE,
-                "X-BackendAI-Version": SDK_API_VERSION,
-                "Date": dt.datetime.now(dt.UTC).isoformat(),
-            }
-        headers: dict[str, str] = signed_headers(
-            method,
-            path,
-            self.credentials["access_key"],
-            self.credentials["secret_key"],
-            host_of(self.client),
-        )
-        return headers
+    `Caller.requests_sent` counts every request any caller sent in this session (reported in
+    the terminal summary)."""
 
     async def send(
         self,
@@ -119,12 +66,7 @@ class Caller:
         headers: Mapping[str, str] | None = None,
     ) -> Reply:
         """Send `raw` as the body (nothing when empty), signed for `method` and `path`."""
-        sent = dict(self.headers(method, path) if headers is None else headers)
-        Caller.requests_sent += 1
-        # Large bodies as a stream: aiohttp warns about (and blocks on) big raw bytes.
-        data = (io.BytesIO(raw) if len(raw) > LARGE_BODY_BYTES else raw) if raw else None
-        async with self.client.request(method, path, data=data, headers=sent) as response:
-            return await reply_of(response.status, response.content_type, await response.read())
+        return await reply_of(*await self.transmit(method, path, raw, headers=headers))
 
     async def call(self, method: str, path: str, body: object = None) -> Reply:
         """`body` as JSON (UUIDs as strings); None sends no body."""
@@ -209,21 +151,6 @@ def assert_ok(reply: Reply, status: int = 200) -> Any:
 def fixed_id(label: str) -> uuid.UUID:
     """A stable id per label, so strategies can name rows before they exist."""
     return uuid.uuid5(uuid.NAMESPACE_URL, f"scoped-app-config-security/{label}")
-
-
-@attrs.frozen
-class Accounts:
-    """The superadmin lives in "default"; domain A holds the domain admin, the user and the
-    other user; domain B holds the other-domain admin and user."""
-
-    domain_a: uuid.UUID
-    domain_b: uuid.UUID
-    superadmin: UserCredentials
-    domain_admin: UserCredentials
-    other_domain_admin: UserCredentials
-    user: UserCredentials
-    other_user: UserCredentials
-    other_domain_user: UserCredentials
 
 
 WORLD_NAMES: Final = ("theme", "menu")
@@ -410,12 +337,4 @@ class Callers:
 
 
 def callers_for(client: HostClient, accounts: Accounts) -> Callers:
-    return Callers(
-        anonymous=Caller(client, "anonymous"),
-        superadmin=Caller(client, "superadmin", accounts.superadmin),
-        domain_admin=Caller(client, "domain_admin", accounts.domain_admin),
-        other_domain_admin=Caller(client, "other_domain_admin", accounts.other_domain_admin),
-        user=Caller(client, "user", accounts.user),
-        other_user=Caller(client, "other_user", accounts.other_user),
-        other_domain_user=Caller(client, "other_domain_user", accounts.other_domain_user),
-    )
+    return Callers(**callers_by_label(Caller, client, accounts))

@@ -19,13 +19,8 @@ from typing import Any, Final
 import pytest
 import redis.asyncio as aioredis
 from security_support import (
-    CONFIGS,
-    DEFINITIONS,
-    FRAGMENTS,
-    Accounts,
     Caller,
     Callers,
-    HostClient,
     assert_ok,
     assert_problem,
     leaked_labels,
@@ -37,6 +32,14 @@ from security_support import (
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+# tests/ is on sys.path for pytest (tests/conftest.py); mypy sees this directory alone.
+from plugin_host import (  # type: ignore[import-not-found, unused-ignore]
+    CONFIGS,
+    DEFINITIONS,
+    FRAGMENTS,
+    Accounts,
+    HostClient,
+)
 from reference_host.accounts import service
 
 ALL_LABELS: Final = (

@@ -17,12 +17,7 @@ from typing import Final
 import asyncpg  # type: ignore[import-untyped, unused-ignore]
 import pytest
 from security_support import (
-    ALLOW_LIST,
-    CONFIGS,
-    DEFINITIONS,
-    FRAGMENTS,
     WORLD_NAMES,
-    Accounts,
     Callers,
     assert_ok,
     count_rows,
@@ -37,9 +32,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+# tests/ is on sys.path for pytest (tests/conftest.py); mypy sees this directory alone.
+from plugin_host import (  # type: ignore[import-not-found, unused-ignore]
+    ALLOW_LIST,
+    CONFIGS,
+    DEFINITIONS,
+    FRAGMENTS,
+    Accounts,
+    create_accounts,
+)
 from reference_host import migrate
-from reference_host.accounts import service
-from reference_host.contract import Role
 from reference_host.plugins.discovery import discover_plugins
 from reference_host.settings import HostSettings
 
@@ -96,24 +98,6 @@ async def _table_counts(engine: AsyncEngine) -> dict[str, int]:
         return counts
 
 
-async def _populate_accounts(engine: AsyncEngine) -> Accounts:
-    superadmin = await service.ensure_superadmin(engine, "default", "root@example.com")
-    domain_a = await service.create_domain(engine, "domain-a")
-    domain_b = await service.create_domain(engine, "domain-b")
-    return Accounts(
-        domain_a=domain_a["domain_id"],
-        domain_b=domain_b["domain_id"],
-        superadmin=superadmin,
-        domain_admin=await service.create_user(engine, "domain-a", "admin@a.test", Role.ADMIN),
-        other_domain_admin=await service.create_user(
-            engine, "domain-b", "admin@b.test", Role.ADMIN
-        ),
-        user=await service.create_user(engine, "domain-a", "user@a.test", Role.USER),
-        other_user=await service.create_user(engine, "domain-a", "user2@a.test", Role.USER),
-        other_domain_user=await service.create_user(engine, "domain-b", "user@b.test", Role.USER),
-    )
-
-
 @pytest.mark.heavy
 async def test_migrations_move_a_populated_database_without_losing_surviving_rows(
     own_database: str,
@@ -122,7 +106,7 @@ async def test_migrations_move_a_populated_database_without_losing_surviving_row
     try:
         # The host's lineage first, with accounts in it; then the plugin's on top.
         await _migrate(own_database, "up", "reference_host@head")
-        accounts = await _populate_accounts(engine)
+        accounts = await create_accounts(engine)
         host_rows = await _table_counts(engine)
         assert set(HOST_TABLES) <= set(host_rows) and all(host_rows.values()), host_rows
 

@@ -14,10 +14,7 @@ from typing import Any, Final
 
 import pytest
 from security_support import (
-    Accounts,
     Caller,
-    HostClient,
-    MakeClient,
     Reply,
     assert_problem,
     callers_for,
@@ -27,6 +24,12 @@ from security_support import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+# tests/ is on sys.path for pytest (tests/conftest.py); mypy sees this directory alone.
+from plugin_host import (  # type: ignore[import-not-found, unused-ignore]
+    Accounts,
+    HostClient,
+    MakeClient,
+)
 from scoped_app_config.plugin_config import PluginConfig
 
 UPSERT: Final = "/v2/app-config-fragments/scoped/bulk-upsert"

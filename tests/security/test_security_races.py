@@ -16,9 +16,6 @@ from typing import Any, Final
 
 import pytest
 from security_support import (
-    ALLOW_LIST,
-    FRAGMENTS,
-    Accounts,
     Callers,
     Reply,
     assert_ok,
@@ -30,6 +27,12 @@ from security_support import (
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+# tests/ is on sys.path for pytest (tests/conftest.py); mypy sees this directory alone.
+from plugin_host import (  # type: ignore[import-not-found, unused-ignore]
+    ALLOW_LIST,
+    FRAGMENTS,
+    Accounts,
+)
 from scoped_app_config.models import AllowListRow, DefinitionRow, FragmentRow
 
 pytestmark = pytest.mark.heavy

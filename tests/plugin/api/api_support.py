@@ -1,8 +1,7 @@
 """Helpers for the HTTP API tests: a signed caller per account and problem-JSON assertions.
 
-`ApiCaller` sends requests the way the official SDK does (WIRE.md §1-§2): JSON content type on
-every request, the v9 API version, an ISO-8601 Date, and the HMAC signature over the path as
-sent. An anonymous caller sends no Authorization header (like the SDK's public/get).
+`ApiCaller` sends requests the way the official SDK does (WIRE.md §1-§2; the signing is
+`plugin_host.SignedCaller`, shared with the security suite) and parses every answer as JSON.
 """
 
 from __future__ import annotations
@@ -14,25 +13,19 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 import attrs
-from aiohttp import web
-from aiohttp.test_utils import TestClient
-
-from reference_host.accounts.service import UserCredentials
 
 # tests/ is on sys.path for pytest (tests/conftest.py); mypy sees this directory alone.
-from signing import host_of, signed_headers  # type: ignore[import-not-found, unused-ignore]
-
-HostClient = TestClient[web.Request, web.Application]
-
-PROBLEM_BASE: Final = "https://api.backend.ai/probs/"
-PROBLEM_CONTENT_TYPE: Final = "application/problem+json"
-JSON_CONTENT_TYPE: Final = "application/json"
-SDK_API_VERSION: Final = "v9.20250722"
-
-CONFIGS: Final = "/v2/app-config"
-FRAGMENTS: Final = "/v2/app-config-fragments"
-DEFINITIONS: Final = "/v2/app-config-definitions"
-ALLOW_LIST: Final = "/v2/app-config-allow-list"
+from plugin_host import (  # type: ignore[import-not-found, unused-ignore]
+    ALLOW_LIST,
+    CONFIGS,
+    DEFINITIONS,
+    FRAGMENTS,
+    JSON_CONTENT_TYPE,
+    PROBLEM_BASE,
+    PROBLEM_CONTENT_TYPE,
+    SDK_API_VERSION,
+    SignedCaller,
+)
 
 _NO_BODY: Final = object()
 
@@ -53,45 +46,8 @@ class ApiResponse:
         return self.body
 
 
-class ApiCaller:
+class ApiCaller(SignedCaller):
     """One account (or nobody) talking to the test server like the SDK does."""
-
-    def __init__(
-        self, client: HostClient, label: str, credentials: UserCredentials | None = None
-    ) -> None:
-        self._client = client
-        self.label = label
-        self.credentials = credentials
-
-    def __repr__(self) -> str:
-        return f"ApiCaller({self.label})"
-
-    @property
-    def user_id(self) -> uuid.UUID:
-        assert self.credentials is not None, f"{self.label} has no account"
-        return self.credentials["user_id"]
-
-    @property
-    def domain_id(self) -> uuid.UUID:
-        assert self.credentials is not None, f"{self.label} has no account"
-        return self.credentials["domain_id"]
-
-    def headers(self, method: str, path: str, version: str = SDK_API_VERSION) -> dict[str, str]:
-        if self.credentials is None:
-            return {
-                "Content-Type": JSON_CONTENT_TYPE,
-                "X-BackendAI-Version": version,
-                "Date": dt.datetime.now(dt.UTC).isoformat(),
-            }
-        headers: dict[str, str] = signed_headers(
-            method,
-            path,
-            self.credentials["access_key"],
-            self.credentials["secret_key"],
-            host_of(self._client),
-            version=version,
-        )
-        return headers
 
     async def request(
         self,
@@ -108,12 +64,9 @@ class ApiCaller:
         data = raw
         if body is not _NO_BODY:
             data = json.dumps(body, default=str).encode()
-        async with self._client.request(
-            method, path, data=data, headers=self.headers(method, path, version)
-        ) as response:
-            text = await response.text()
-            parsed: Any = json.loads(text) if text else None
-            return ApiResponse(response.status, response.content_type, parsed)
+        reply = await self.transmit(method, path, data, version=version)
+        parsed: Any = json.loads(reply.raw) if reply.raw else None
+        return ApiResponse(reply.status, reply.content_type, parsed)
 
     async def get(self, path: str) -> ApiResponse:
         return await self.request("GET", path)

@@ -10,46 +10,43 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final, Protocol
+from collections.abc import Mapping
+from typing import Final
 
-import attrs
 import pytest
 import redis.asyncio as aioredis
-from aiohttp import web
+from api_scenarios import (
+    Callers,
+    ThemeEverywhere,
+    callers_for,
+    insert_rows,
+    theme_config,
+)
 from api_support import (
-    ALLOW_LIST,
     DEFAULT_RANKS,
-    DEFINITIONS,
-    FRAGMENTS,
     ApiCaller,
-    HostClient,
     Registration,
     assert_ok,
     register,
     scope,
     upsert,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from reference_host.accounts import db_source
-from reference_host.accounts.service import UserCredentials
-from reference_host.app import create_app
-from reference_host.contract import Role
-from reference_host.settings import HostSettings
+# tests/ is on sys.path for pytest (tests/conftest.py); mypy sees this directory alone.
+from plugin_host import (  # type: ignore[import-not-found, unused-ignore]
+    ALLOW_LIST,
+    DEFINITIONS,
+    FRAGMENTS,
+    Accounts,
+    AiohttpClient,
+    HostClient,
+    MakeClient,
+    app_client_factory,
+    create_accounts,
+)
 from scoped_app_config.domain.types import ScopeType
 from scoped_app_config.models import AllowListRow, DefinitionRow, FragmentRow
-
-AiohttpClient = Callable[[web.Application], Awaitable[HostClient]]
-
-UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1/0"
-"""Nothing listens on port 1: every Redis call fails at once (connection refused)."""
-
-
-class MakeClient(Protocol):
-    def __call__(
-        self, *, redis_url: str | None = ..., plugin_config: Mapping[str, Any] | None = ...
-    ) -> Awaitable[HostClient]: ...
 
 
 @pytest.fixture
@@ -65,19 +62,7 @@ def make_client(
     Defaults: the suite's Redis (flushed after the test by `redis_client`) and the manifest's
     plugin config; `plugin_config` overrides keys of the plugin's section.
     """
-
-    async def build(
-        *, redis_url: str | None = redis_url, plugin_config: Mapping[str, Any] | None = None
-    ) -> HostClient:
-        settings = HostSettings(
-            database_url=database_url,
-            redis_url=redis_url,
-            plugin_config={"scoped_app_config": dict(plugin_config or {})},
-            access_log=False,
-        )
-        return await aiohttp_client(create_app(settings))
-
-    return build
+    return app_client_factory(aiohttp_client, database_url, redis_url)
 
 
 @pytest.fixture
@@ -86,80 +71,10 @@ async def client(make_client: MakeClient) -> HostClient:
     return await make_client()
 
 
-@attrs.frozen
-class Accounts:
-    domain_a: uuid.UUID
-    domain_b: uuid.UUID
-    superadmin: UserCredentials
-    domain_admin: UserCredentials
-    other_domain_admin: UserCredentials
-    user: UserCredentials
-    other_user: UserCredentials
-    other_domain_user: UserCredentials
-
-
-ACCOUNT_LAYOUT: Final = (
-    # (field of Accounts, domain, email, role)
-    ("superadmin", "default", "root@example.com", Role.SUPERADMIN),
-    ("domain_admin", "domain-a", "admin@a.test", Role.ADMIN),
-    ("other_domain_admin", "domain-b", "admin@b.test", Role.ADMIN),
-    ("user", "domain-a", "user@a.test", Role.USER),
-    ("other_user", "domain-a", "user2@a.test", Role.USER),
-    ("other_domain_user", "domain-b", "user@b.test", Role.USER),
-)
-
-
 @pytest.fixture
 async def accounts(db_engine: AsyncEngine) -> Accounts:
-    """Three domains and six accounts with a keypair each, inserted in one transaction (the
-    host's account db_source, as `reference_host.accounts.service` uses it)."""
-    credentials: dict[str, UserCredentials] = {}
-    async with db_engine.begin() as conn:
-        domains = {
-            name: await db_source.insert_domain(conn, name)
-            for name in ("default", "domain-a", "domain-b")
-        }
-        for field, domain, email, role in ACCOUNT_LAYOUT:
-            user_id = await db_source.insert_user(conn, domains[domain], email, role)
-            keypair = await db_source.insert_keypair(conn, user_id, is_admin=role != Role.USER)
-            credentials[field] = UserCredentials(
-                user_id=user_id,
-                domain_id=domains[domain],
-                domain_name=domain,
-                email=email,
-                role=role,
-                access_key=keypair.access_key,
-                secret_key=keypair.secret_key,
-            )
-    return Accounts(domain_a=domains["domain-a"], domain_b=domains["domain-b"], **credentials)
-
-
-@attrs.frozen
-class Callers:
-    anonymous: ApiCaller
-    superadmin: ApiCaller
-    domain_admin: ApiCaller
-    other_domain_admin: ApiCaller
-    user: ApiCaller
-    other_user: ApiCaller
-    other_domain_user: ApiCaller
-
-    def by_label(self, label: str) -> ApiCaller:
-        caller = getattr(self, label)
-        assert isinstance(caller, ApiCaller)
-        return caller
-
-
-def callers_for(client: HostClient, accounts: Accounts) -> Callers:
-    return Callers(
-        anonymous=ApiCaller(client, "anonymous"),
-        superadmin=ApiCaller(client, "superadmin", accounts.superadmin),
-        domain_admin=ApiCaller(client, "domain_admin", accounts.domain_admin),
-        other_domain_admin=ApiCaller(client, "other_domain_admin", accounts.other_domain_admin),
-        user=ApiCaller(client, "user", accounts.user),
-        other_user=ApiCaller(client, "other_user", accounts.other_user),
-        other_domain_user=ApiCaller(client, "other_domain_user", accounts.other_domain_user),
-    )
+    """Three domains and six accounts with a keypair each, inserted in one transaction."""
+    return await create_accounts(db_engine)
 
 
 @pytest.fixture
@@ -178,12 +93,6 @@ def superadmin(callers: Callers) -> ApiCaller:
 
 ANY_SCOPE_TYPE: Final = {"OR": [{"scope_type": {"equals": "domain_user_defaults"}}]}
 """A search filter that names domain_user_defaults, so such rows are not hidden."""
-
-
-async def insert_rows(engine: AsyncEngine, *rows: Any) -> None:
-    async with async_sessionmaker(engine, expire_on_commit=False).begin() as session:
-        session.add_all(rows)
-        await session.flush()
 
 
 async def register_directly(
@@ -221,27 +130,6 @@ async def theme_registered_everywhere(
 @pytest.fixture
 async def menu_registered_everywhere(db_engine: AsyncEngine, superadmin: ApiCaller) -> Registration:
     return await register_directly(db_engine, superadmin, "menu", DEFAULT_RANKS)
-
-
-@attrs.frozen
-class ThemeEverywhere:
-    """`theme` fragments at every scope that matters to the user of domain A, plus others'.
-
-    Keys of `fragments` (in creation order, ranks 100, 200, ...): public, domain_user_defaults,
-    domain, user, other_user, domain_b, other_domain_user. Each config is
-    {"set_by": <key>, <key>: true}.
-    """
-
-    registration: Registration
-    fragments: dict[str, dict[str, Any]]
-
-    def id_of(self, key: str) -> str:
-        fragment_id: str = self.fragments[key]["id"]
-        return fragment_id
-
-
-def theme_config(key: str) -> dict[str, Any]:
-    return {"set_by": key, key: True}
 
 
 @pytest.fixture

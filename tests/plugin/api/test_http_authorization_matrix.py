@@ -21,20 +21,18 @@ from typing import Any, Final
 
 import attrs
 import pytest
-from api_support import (
+from api_scenarios import Callers, insert_rows
+from api_support import ApiCaller, ApiResponse, Registration, register, scope
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+# tests/ is on sys.path for pytest (tests/conftest.py); mypy sees this directory alone.
+from plugin_host import (  # type: ignore[import-not-found, unused-ignore]
     ALLOW_LIST,
     CONFIGS,
     DEFINITIONS,
     FRAGMENTS,
-    ApiCaller,
-    ApiResponse,
-    Registration,
-    register,
-    scope,
+    Accounts,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from conftest import Accounts, Callers, insert_rows
 from scoped_app_config.api.route_specs import ROUTES
 from scoped_app_config.domain.types import DEFAULT_ALLOW_LIST_RANKS, ScopeType
 from scoped_app_config.models import AllowListRow, DefinitionRow, FragmentRow

@@ -10,8 +10,8 @@ import uuid
 from typing import Any
 
 import pytest
+from api_scenarios import Callers, ThemeEverywhere, theme_config
 from api_support import (
-    FRAGMENTS,
     Registration,
     assert_fragment_node,
     assert_ok,
@@ -22,7 +22,11 @@ from api_support import (
     upsert,
 )
 
-from conftest import Accounts, Callers, ThemeEverywhere, theme_config
+# tests/ is on sys.path for pytest (tests/conftest.py); mypy sees this directory alone.
+from plugin_host import (  # type: ignore[import-not-found, unused-ignore]
+    FRAGMENTS,
+    Accounts,
+)
 
 VALIDATION = "app_config_request_validation_failed"
 MALFORMED = "api_parsing_malformed-body"

@@ -8,18 +8,16 @@ import uuid
 from typing import Any, Final
 
 import pytest
-from api_support import (
+from api_scenarios import Callers, callers_for
+from api_support import ApiCaller, Registration, assert_ok, assert_problem, register, scope
+
+# tests/ is on sys.path for pytest (tests/conftest.py); mypy sees this directory alone.
+from plugin_host import (  # type: ignore[import-not-found, unused-ignore]
     CONFIGS,
     FRAGMENTS,
-    ApiCaller,
-    Registration,
-    assert_ok,
-    assert_problem,
-    register,
-    scope,
+    Accounts,
+    MakeClient,
 )
-
-from conftest import Accounts, Callers, MakeClient, callers_for
 from scoped_app_config.api.route_specs import ROUTES
 
 SMALL_LIMITS: Final = {

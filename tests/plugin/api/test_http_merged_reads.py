@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-from api_support import (
-    CONFIGS,
-    Registration,
-    assert_ok,
-    assert_problem,
-    register,
-    scope,
-    upsert,
-)
+from api_scenarios import Callers, ThemeEverywhere
+from api_support import Registration, assert_ok, assert_problem, register, scope, upsert
 
-from conftest import Accounts, Callers, ThemeEverywhere
+# tests/ is on sys.path for pytest (tests/conftest.py); mypy sees this directory alone.
+from plugin_host import (  # type: ignore[import-not-found, unused-ignore]
+    CONFIGS,
+    Accounts,
+)
 
 VALIDATION = "app_config_request_validation_failed"
 

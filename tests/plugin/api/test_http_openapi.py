@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from api_support import CONFIGS, assert_ok
+from api_scenarios import Callers
+from api_support import assert_ok
 
-from conftest import Callers
+# tests/ is on sys.path for pytest (tests/conftest.py); mypy sees this directory alone.
+from plugin_host import (  # type: ignore[import-not-found, unused-ignore]
+    CONFIGS,
+)
 from scoped_app_config.api.route_specs import ANONYMOUS, ROUTES
 
 

@@ -6,10 +6,8 @@ import base64
 import uuid
 
 import pytest
+from api_scenarios import Callers, ThemeEverywhere
 from api_support import (
-    ALLOW_LIST,
-    DEFINITIONS,
-    FRAGMENTS,
     Registration,
     assert_allow_list_node,
     assert_definition_node,
@@ -19,7 +17,12 @@ from api_support import (
     register,
 )
 
-from conftest import Callers, ThemeEverywhere
+# tests/ is on sys.path for pytest (tests/conftest.py); mypy sees this directory alone.
+from plugin_host import (  # type: ignore[import-not-found, unused-ignore]
+    ALLOW_LIST,
+    DEFINITIONS,
+    FRAGMENTS,
+)
 
 VALIDATION = "app_config_request_validation_failed"
 CONFLICT = "unique-constraint-violation"

@@ -17,7 +17,6 @@ from scoped_app_config.repositories.base.resilience import (
     ALLOW_LIST_REPOSITORY_LAYER,
     repository_policy,
 )
-from scoped_app_config.repositories.fragment.cache_source import keys as cache_keys
 from scoped_app_config.repositories.fragment.cache_source.view_cache import GuardedViewCache
 
 _policy = repository_policy(ALLOW_LIST_REPOSITORY_LAYER)
@@ -36,7 +35,7 @@ class AppConfigAllowListRepository:
 
     async def _invalidate_name(self, config_name: str) -> None:
         if self._view_cache is not None:
-            await self._view_cache.invalidate([cache_keys.name_generation_key(config_name)])
+            await self._view_cache.invalidate_policy(config_name)
 
     @property
     def layer_metrics(self) -> LayerMetrics:

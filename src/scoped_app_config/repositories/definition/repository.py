@@ -16,7 +16,6 @@ from scoped_app_config.repositories.base.resilience import (
 from scoped_app_config.repositories.definition.creators import DefinitionCreator
 from scoped_app_config.repositories.definition.db_source import AppConfigDefinitionDBSource
 from scoped_app_config.repositories.definition.purgers import DefinitionPurger
-from scoped_app_config.repositories.fragment.cache_source import keys as cache_keys
 from scoped_app_config.repositories.fragment.cache_source.view_cache import GuardedViewCache
 
 _policy = repository_policy(DEFINITION_REPOSITORY_LAYER)
@@ -35,7 +34,7 @@ class AppConfigDefinitionRepository:
 
     async def _invalidate_name(self, config_name: str) -> None:
         if self._view_cache is not None:
-            await self._view_cache.invalidate([cache_keys.name_generation_key(config_name)])
+            await self._view_cache.invalidate_policy(config_name)
 
     @property
     def layer_metrics(self) -> LayerMetrics:

@@ -25,6 +25,7 @@ from scoped_app_config.repositories.fragment.cache_source.cache_source import (
     Viewer,
 )
 from scoped_app_config.repositories.fragment.cache_source.guard import CacheGuard
+from scoped_app_config.repositories.fragment.cache_source.keys import name_generation_key
 from scoped_app_config.repositories.fragment.cache_source.loop_lag import LoopLagMonitor
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,10 @@ class GuardedViewCache:
         else:
             self._pending.update(keys)
             log.warning("cache invalidation pending for %d generation key(s)", len(self._pending))
+
+    async def invalidate_policy(self, config_name: str) -> None:
+        """Every view of one name: after an allow-list or definition change of that name."""
+        await self.invalidate([name_generation_key(config_name)])
 
     async def _deliver(self, keys: Sequence[str]) -> bool:
         await self._source.invalidate_keys(keys)
