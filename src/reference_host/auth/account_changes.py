@@ -3,9 +3,12 @@
 Account changes (`accounts.db_source`) send `NOTIFY reference_host_account_changes` inside
 their transaction, so every host process learns of a deactivation when it commits, whichever
 process (a worker, another machine, the `reference-host accounts` CLI) made it. Each app keeps
-one listening connection; while it is down, notifications could be missed, so the app's
-keypair cache is bypassed (every request reads the database) until the listener is back, and
-cleared when it reconnects. The cache TTL remains as a last bound.
+one listening connection. When it drops, the listener reconnects at once (then backs off) and
+clears the cache when it is back, since notifications may have been missed meanwhile; a
+database restart thus costs no authentication. A deactivation committed while a worker's
+listener was down takes effect there when it reconnects; if that takes longer than
+`DISTRUST_AFTER_SECONDS`, the worker stops trusting its cache (every request reads the
+database) until then. The cache TTL remains as a last bound.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -28,7 +32,10 @@ from reference_host.contract import CleanupContext
 
 log = logging.getLogger(__name__)
 
-RECONNECT_DELAY_SECONDS = 1.0
+RECONNECT_DELAYS_SECONDS = (0.05, 0.1, 0.2, 0.5, 1.0)
+"""Back-off between listener reconnects."""
+DISTRUST_AFTER_SECONDS = 2.0
+"""How long a lost listener is bridged by the cache before every lookup reads the database."""
 
 
 def apply_account_change(payload: str) -> None:
@@ -64,18 +71,28 @@ class AccountChangeListener:
             self._cache.trusted = True
             await lost.wait()
         finally:
-            self._cache.trusted = False
             if not connection.is_closed():
                 await connection.close()
 
     async def _listen_forever(self) -> None:
+        failures = 0
+        down_since: float | None = None
         while True:
             try:
                 await self._listen_once()
+                failures = 0
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("account change listener down (%s); retrying", type(exc).__name__)
-            self._cache.trusted = False
-            await asyncio.sleep(RECONNECT_DELAY_SECONDS)
+                failures += 1
+            now = time.monotonic()
+            down_since = now if failures <= 1 or down_since is None else down_since
+            # A short outage is bridged: the cache is cleared on reconnect, so what a missed
+            # notification could leave behind lives at most until then. A longer one is not.
+            if now - down_since >= DISTRUST_AFTER_SECONDS:
+                self._cache.trusted = False
+            await asyncio.sleep(
+                RECONNECT_DELAYS_SECONDS[min(failures, len(RECONNECT_DELAYS_SECONDS) - 1)]
+            )
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
