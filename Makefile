@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8090
+DATA_DIR := $(or $(REFERENCE_HOST_DATA_DIR),.data)
 SDK_PYTHON ?=
 PYTEST_ARGS ?=
 
@@ -18,7 +19,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/reference-host db upgrade
 	$(VENV)/bin/reference-host accounts ensure-superadmin \
-		--endpoint http://127.0.0.1:$(PORT) --write-env .data/admin.env --print-example
+		--endpoint http://127.0.0.1:$(PORT) --write-env $(DATA_DIR)/admin.env --print-example
 	exec $(VENV)/bin/reference-host serve --port $(PORT)
 
 lint: $(STAMP)
