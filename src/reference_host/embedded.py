@@ -151,38 +151,7 @@ class EmbeddedPostgres:
             _wait_for_port(adopted, _START_TIMEOUT_SECONDS)
             log.info("adopted embedded PostgreSQL on port %d", adopted)
             return self.url
-        port = free_port()
-        options = f"-h 127.0.0.1 -p {port} -k {self.data_dir} -c fsync=off -c max_connections=200"
-        result = subprocess.run(
-            [
-                str(bin_dir / "pg_ctl"),
-                "-D",
-                str(self.data_dir),
-                "-l",
-                str(self.data_dir / "log"),
-                "-o",
-                options,
-                "-w",
-                "-t",
-                str(int(_START_TIMEOUT_SECONDS)),
-                "start",
-            ],
-            capture_output=True,
-            text=True,
-            **run_as,
-        )
-        if result.returncode != 0:
-            log_tail = (
-                (self.data_dir / "log").read_text()[-2000:]
-                if (self.data_dir / "log").exists()
-                else ""
-            )
-            raise EmbeddedServerError(
-                f"embedded PostgreSQL failed to start: {result.stderr}\n{log_tail}"
-            )
-        self.port = port
-        self.started_here = True
-        _wait_for_port(port, _START_TIMEOUT_SECONDS)
+        self._pg_ctl_start(free_port())
         return self.url
 
     def stop(self) -> None:
@@ -210,8 +179,11 @@ class EmbeddedPostgres:
         self.stop()
         if port is None:
             raise EmbeddedServerError("embedded PostgreSQL was not started here")
+        self._pg_ctl_start(port)
+
+    def _pg_ctl_start(self, port: int) -> None:
         options = f"-h 127.0.0.1 -p {port} -k {self.data_dir} -c fsync=off -c max_connections=200"
-        subprocess.run(
+        result = subprocess.run(
             [
                 str(_postgres_bin_dir() / "pg_ctl"),
                 "-D",
@@ -221,14 +193,23 @@ class EmbeddedPostgres:
                 "-o",
                 options,
                 "-w",
+                "-t",
+                str(int(_START_TIMEOUT_SECONDS)),
                 "start",
             ],
-            check=True,
             capture_output=True,
+            text=True,
             **_run_as_kwargs(),
         )
+        if result.returncode != 0:
+            log_file = self.data_dir / "log"
+            log_tail = log_file.read_text()[-2000:] if log_file.exists() else ""
+            raise EmbeddedServerError(
+                f"embedded PostgreSQL failed to start: {result.stderr}\n{log_tail}"
+            )
         self.port = port
         self.started_here = True
+        _wait_for_port(port, _START_TIMEOUT_SECONDS)
 
 
 def redis_server_binary() -> Path:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from reference_host.contract import LayerMetrics
 from scoped_app_config.domain.errors import AppConfigAllowListNotFound
 from scoped_app_config.domain.models import AllowListEntryData, SearchResult
 from scoped_app_config.domain.types import AllowListEntryId
@@ -16,6 +14,7 @@ from scoped_app_config.repositories.allow_list.creators import AllowListCreator
 from scoped_app_config.repositories.allow_list.purgers import AllowListPurger
 from scoped_app_config.repositories.allow_list.updaters import AllowListUpdater
 from scoped_app_config.repositories.base.db_source import (
+    DBSource,
     SearchColumns,
     begin_read,
     begin_write,
@@ -58,17 +57,7 @@ def _entry(row: AllowListRow) -> AllowListEntryData:
     )
 
 
-class AppConfigAllowListDBSource:
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], layer_metrics: LayerMetrics
-    ) -> None:
-        self._sessions = sessions
-        self._layer_metrics = layer_metrics
-
-    @property
-    def layer_metrics(self) -> LayerMetrics:
-        return self._layer_metrics
-
+class AppConfigAllowListDBSource(DBSource):
     @_policy
     async def create(self, creator: AllowListCreator) -> AllowListEntryData:
         async with begin_write(self._sessions) as session:

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from reference_host.contract import LayerMetrics
 from scoped_app_config.domain.errors import InvalidParameters
 from scoped_app_config.domain.models import SearchResult
 from scoped_app_config.query import (
@@ -50,6 +51,21 @@ class CommitOutcomeUnknown(Exception):
     Deliberately not retried (replaying a create or purge could report a false conflict or
     not-found); the caller sees a server error and may re-read.
     """
+
+
+class DBSource:
+    """What every db_source shares: the plugin's session factory and the host's layer metrics
+    (which the resilience policy on each public method records into)."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], layer_metrics: LayerMetrics
+    ) -> None:
+        self._sessions = sessions
+        self._layer_metrics = layer_metrics
+
+    @property
+    def layer_metrics(self) -> LayerMetrics:
+        return self._layer_metrics
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from reference_host.contract import LayerMetrics
 from scoped_app_config.domain.errors import AppConfigDefinitionNotFound
 from scoped_app_config.domain.models import DefinitionData, SearchResult
 from scoped_app_config.domain.types import DefinitionId
 from scoped_app_config.models import DefinitionRow
 from scoped_app_config.query import OrderField, SearchQuery
 from scoped_app_config.repositories.base.db_source import (
+    DBSource,
     SearchColumns,
     begin_read,
     begin_write,
@@ -49,17 +48,7 @@ def _definition(row: DefinitionRow) -> DefinitionData:
     )
 
 
-class AppConfigDefinitionDBSource:
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], layer_metrics: LayerMetrics
-    ) -> None:
-        self._sessions = sessions
-        self._layer_metrics = layer_metrics
-
-    @property
-    def layer_metrics(self) -> LayerMetrics:
-        return self._layer_metrics
-
+class AppConfigDefinitionDBSource(DBSource):
     @_policy
     async def create(self, creator: DefinitionCreator) -> DefinitionData:
         async with begin_write(self._sessions) as session:

@@ -19,9 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from reference_host.contract import LayerMetrics
 from scoped_app_config.domain.errors import (
     AppConfigDefinitionNotFound,
     AppConfigFragmentNotFound,
@@ -47,6 +46,7 @@ from scoped_app_config.models.tables import FRAGMENT_NATURAL_KEY
 from scoped_app_config.query import OrderField, SearchQuery
 from scoped_app_config.repositories.base.db_source import (
     NIL_UUID,
+    DBSource,
     SearchColumns,
     begin_read,
     begin_write,
@@ -161,17 +161,7 @@ async def _next_ranks(session: AsyncSession, config_names: Sequence[str]) -> dic
     return {name: maxima.get(name, 0) + FRAGMENT_RANK_STEP for name in config_names}
 
 
-class AppConfigFragmentDBSource:
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], layer_metrics: LayerMetrics
-    ) -> None:
-        self._sessions = sessions
-        self._layer_metrics = layer_metrics
-
-    @property
-    def layer_metrics(self) -> LayerMetrics:
-        return self._layer_metrics
-
+class AppConfigFragmentDBSource(DBSource):
     @_policy
     async def create(self, creator: FragmentCreator) -> FragmentData:
         name, scope_type = creator.config_name, creator.scope.scope_type

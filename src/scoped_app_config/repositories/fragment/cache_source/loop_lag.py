@@ -14,7 +14,9 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
+
+from scoped_app_config.repositories.fragment.cache_source.background import running_in_background
 
 SAMPLE_INTERVAL_SECONDS = 0.01
 WINDOW_SECONDS = 1.0
@@ -37,18 +39,13 @@ class LoopLagMonitor:
     def record(self, lateness: float) -> None:
         self._samples.append((self._clock(), lateness))
 
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
+    def running(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Sample the loop's lateness while the returned context is open."""
+
         async def sample() -> None:
             while True:
                 started = time.perf_counter()
                 await asyncio.sleep(SAMPLE_INTERVAL_SECONDS)
                 self.record(max(0.0, time.perf_counter() - started - SAMPLE_INTERVAL_SECONDS))
 
-        task = asyncio.create_task(sample())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        return running_in_background(sample)

@@ -17,8 +17,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
+from scoped_app_config.repositories.fragment.cache_source.background import running_in_background
 from scoped_app_config.repositories.fragment.cache_source.cache_source import (
     AppConfigFragmentCacheSource,
     CacheLookup,
@@ -97,9 +98,8 @@ class GuardedViewCache:
             await self.invalidate(list(self._pending))
         return not self._pending
 
-    @contextlib.asynccontextmanager
-    async def pending_flusher(self) -> AsyncIterator[None]:
-        """Run a background task that re-sends pending invalidations until they are delivered."""
+    def pending_flusher(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Re-send pending invalidations in the background until they are delivered."""
 
         async def loop() -> None:
             while True:
@@ -107,10 +107,4 @@ class GuardedViewCache:
                 if self._pending:
                     await self.flush_pending()
 
-        task = asyncio.create_task(loop())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        return running_in_background(loop)
