@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
 
 from scoped_app_config.domain.errors import AppConfigAllowListNotFound
 from scoped_app_config.domain.models import AllowListEntryData, SearchResult
@@ -18,9 +17,9 @@ from scoped_app_config.repositories.base.db_source import (
     SearchColumns,
     begin_read,
     begin_write,
+    insert_row,
     run_search,
 )
-from scoped_app_config.repositories.base.integrity import raise_for_integrity
 from scoped_app_config.repositories.base.resilience import (
     ALLOW_LIST_DB_SOURCE_LAYER,
     db_source_policy,
@@ -62,11 +61,7 @@ class AppConfigAllowListDBSource(DBSource):
     async def create(self, creator: AllowListCreator) -> AllowListEntryData:
         async with begin_write(self._sessions) as session:
             row = creator.build_row()
-            session.add(row)
-            try:
-                await session.flush()
-            except IntegrityError as error:
-                raise_for_integrity(error, creator.integrity_checks)
+            await insert_row(session, row, creator.integrity_checks)
             return _entry(row)
 
     @_policy

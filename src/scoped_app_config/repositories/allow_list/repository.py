@@ -5,7 +5,6 @@ of that name is invalidated before the write returns."""
 
 from __future__ import annotations
 
-from reference_host.contract import LayerMetrics
 from scoped_app_config.domain.models import AllowListEntryData, SearchResult
 from scoped_app_config.domain.types import AllowListEntryId
 from scoped_app_config.query import SearchQuery
@@ -13,34 +12,16 @@ from scoped_app_config.repositories.allow_list.creators import AllowListCreator
 from scoped_app_config.repositories.allow_list.db_source import AppConfigAllowListDBSource
 from scoped_app_config.repositories.allow_list.purgers import AllowListPurger
 from scoped_app_config.repositories.allow_list.updaters import AllowListUpdater
+from scoped_app_config.repositories.base.policy_repository import PolicyRepository
 from scoped_app_config.repositories.base.resilience import (
     ALLOW_LIST_REPOSITORY_LAYER,
     repository_policy,
 )
-from scoped_app_config.repositories.fragment.cache_source.view_cache import GuardedViewCache
 
 _policy = repository_policy(ALLOW_LIST_REPOSITORY_LAYER)
 
 
-class AppConfigAllowListRepository:
-    def __init__(
-        self,
-        db_source: AppConfigAllowListDBSource,
-        layer_metrics: LayerMetrics,
-        view_cache: GuardedViewCache | None = None,
-    ) -> None:
-        self._db_source = db_source
-        self._layer_metrics = layer_metrics
-        self._view_cache = view_cache
-
-    async def _invalidate_name(self, config_name: str) -> None:
-        if self._view_cache is not None:
-            await self._view_cache.invalidate_policy(config_name)
-
-    @property
-    def layer_metrics(self) -> LayerMetrics:
-        return self._layer_metrics
-
+class AppConfigAllowListRepository(PolicyRepository[AppConfigAllowListDBSource]):
     @_policy
     async def create(self, creator: AllowListCreator) -> AllowListEntryData:
         """Allow a scope type; unregistered name → definition-not-found, duplicate → Conflict."""

@@ -21,7 +21,7 @@ from sqlalchemy import (
     true,
     tuple_,
 )
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from reference_host.contract import LayerMetrics
@@ -39,9 +39,11 @@ from scoped_app_config.query import (
     StringFilter,
     encode_cursor,
 )
+from scoped_app_config.repositories.base.integrity import IntegrityCheck, raise_for_integrity
 from scoped_app_config.repositories.base.resilience import is_transient
 
 T = TypeVar("T")
+R = TypeVar("R")
 NIL_UUID = uuid.UUID(int=0)
 
 
@@ -66,6 +68,17 @@ class DBSource:
     @property
     def layer_metrics(self) -> LayerMetrics:
         return self._layer_metrics
+
+
+async def insert_row(session: AsyncSession, row: R, checks: Sequence[IntegrityCheck]) -> R:
+    """Add `row` and flush it, turning a constraint violation into the domain error `checks`
+    name for it."""
+    session.add(row)
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        raise_for_integrity(error, checks)
+    return row
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 
 from scoped_app_config.domain.errors import AppConfigDefinitionNotFound
 from scoped_app_config.domain.models import DefinitionData, SearchResult
@@ -15,9 +14,9 @@ from scoped_app_config.repositories.base.db_source import (
     SearchColumns,
     begin_read,
     begin_write,
+    insert_row,
     run_search,
 )
-from scoped_app_config.repositories.base.integrity import raise_for_integrity
 from scoped_app_config.repositories.base.resilience import (
     DEFINITION_DB_SOURCE_LAYER,
     db_source_policy,
@@ -53,11 +52,7 @@ class AppConfigDefinitionDBSource(DBSource):
     async def create(self, creator: DefinitionCreator) -> DefinitionData:
         async with begin_write(self._sessions) as session:
             row = creator.build_row()
-            session.add(row)
-            try:
-                await session.flush()
-            except IntegrityError as error:
-                raise_for_integrity(error, creator.integrity_checks)
+            await insert_row(session, row, creator.integrity_checks)
             return _definition(row)
 
     @_policy

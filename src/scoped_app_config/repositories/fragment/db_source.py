@@ -50,6 +50,7 @@ from scoped_app_config.repositories.base.db_source import (
     SearchColumns,
     begin_read,
     begin_write,
+    insert_row,
     run_search,
 )
 from scoped_app_config.repositories.base.integrity import IntegrityCheck, raise_for_integrity
@@ -174,11 +175,7 @@ class AppConfigFragmentDBSource(DBSource):
                 raise WriteNotAllowed(name, scope_type)
             next_rank = (await _next_ranks(session, [name]))[name]
             row = creator.build_row(next_rank)
-            session.add(row)
-            try:
-                await session.flush()
-            except IntegrityError as error:
-                raise_for_integrity(error, creator.integrity_checks)
+            await insert_row(session, row, creator.integrity_checks)
             return _fragment(row, entry_rank)
 
     @_policy
