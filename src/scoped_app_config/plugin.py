@@ -37,7 +37,7 @@ def setup(registrar: PluginRegistrar) -> None:
         cache = view_cache
 
         async def cache_background_tasks(app: web.Application) -> AsyncIterator[None]:
-            async with cache.loop_lag.running(), cache.pending_flusher():
+            async with cache.running():
                 yield
 
         registrar.add_cleanup_ctx(cache_background_tasks)

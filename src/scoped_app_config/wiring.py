@@ -16,6 +16,7 @@ from scoped_app_config.repositories.fragment.cache_source import (
     AppConfigFragmentCacheSource,
     CacheGuard,
 )
+from scoped_app_config.repositories.fragment.cache_source.multiplexed import MultiplexedConnection
 from scoped_app_config.repositories.fragment.cache_source.view_cache import GuardedViewCache
 from scoped_app_config.repositories.fragment.db_source import AppConfigFragmentDBSource
 from scoped_app_config.repositories.fragment.repository import AppConfigFragmentRepository
@@ -34,7 +35,11 @@ def build_view_cache(context: PluginContext, config: PluginConfig) -> GuardedVie
         layer_metrics=context.layer_metrics,
         outcomes=CacheOutcomeMetrics(context.metrics_registry),
     )
-    source = AppConfigFragmentCacheSource(context.redis, ttl_seconds=config.cache_ttl_seconds)
+    source = AppConfigFragmentCacheSource(
+        context.redis,
+        ttl_seconds=config.cache_ttl_seconds,
+        multiplexed=MultiplexedConnection.for_client(context.redis),
+    )
     return GuardedViewCache(source, guard)
 
 

@@ -18,6 +18,7 @@ from redis.crc import key_slot
 
 from reference_host.contract import RedisClient
 from scoped_app_config.repositories.fragment.cache_source import Viewer
+from scoped_app_config.repositories.fragment.cache_source.multiplexed import MultiplexedConnection
 
 
 @attrs.frozen
@@ -150,8 +151,16 @@ def record_commands(client: RedisClient, monkeypatch: pytest.MonkeyPatch) -> Com
         recorder.round_trips += 1
         return await send_command(*command, **options)
 
+    send_multiplexed = MultiplexedConnection.execute
+
+    async def recording_multiplexed(self: MultiplexedConnection, *command: Any) -> Any:
+        recorder.commands.append(RecordedCommand(args=command))
+        recorder.round_trips += 1
+        return await send_multiplexed(self, *command)
+
     monkeypatch.setattr(client, "pipeline", recording_pipeline)
     monkeypatch.setattr(client, "execute_command", recording_command)
+    monkeypatch.setattr(MultiplexedConnection, "execute", recording_multiplexed)
     return recorder
 
 

@@ -19,6 +19,7 @@ from redis_cluster import ClusterUnavailable, LocalRedisCluster
 from reference_host.contract import RedisClient
 from reference_host.resources import build_redis
 from scoped_app_config.repositories.fragment.cache_source import AppConfigFragmentCacheSource
+from scoped_app_config.repositories.fragment.cache_source.multiplexed import MultiplexedConnection
 
 DEFAULT_TTL_SECONDS = 300
 
@@ -66,8 +67,15 @@ def cache_client(request: pytest.FixtureRequest) -> RedisClient:
 
 
 @pytest.fixture
-def cache_source(cache_client: RedisClient) -> AppConfigFragmentCacheSource:
-    return AppConfigFragmentCacheSource(cache_client, ttl_seconds=DEFAULT_TTL_SECONDS)
+async def cache_source(cache_client: RedisClient) -> AsyncIterator[AppConfigFragmentCacheSource]:
+    """Built as the plugin builds it: lookups multiplexed on the single server."""
+    source = AppConfigFragmentCacheSource(
+        cache_client,
+        ttl_seconds=DEFAULT_TTL_SECONDS,
+        multiplexed=MultiplexedConnection.for_client(cache_client),
+    )
+    yield source
+    await source.aclose()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scoped_app_config.repositories.fragment.cache_source.codec import (
     CODEC_VERSION,
     CachedView,
-    decode_view,
+    config_json_if_tagged,
     encode_view,
 )
 
@@ -33,37 +33,56 @@ json_bodies = json_values.map(orjson.dumps)
 
 
 @given(tag=tags, config_json=json_bodies)
-def test_every_json_view_decodes_to_what_was_encoded(tag: bytes, config_json: bytes) -> None:
-    view = CachedView(tag=tag, config_json=config_json)
+def test_every_json_view_is_read_back_under_its_own_tag(tag: bytes, config_json: bytes) -> None:
+    raw = encode_view(CachedView(tag=tag, config_json=config_json))
 
-    assert decode_view(encode_view(view)) == view
+    assert config_json_if_tagged(raw, tag) == config_json
 
 
 @given(tag=tags, config_json=st.binary(min_size=1))
 def test_any_non_empty_body_survives_the_round_trip_byte_for_byte(
     tag: bytes, config_json: bytes
 ) -> None:
-    view = CachedView(tag=tag, config_json=config_json)
+    raw = encode_view(CachedView(tag=tag, config_json=config_json))
 
-    assert decode_view(encode_view(view)) == view
+    assert config_json_if_tagged(raw, tag) == config_json
 
 
-@given(raw=st.binary())
-def test_garbage_never_raises_and_decodes_to_none_unless_it_is_framed_as_a_view(raw: bytes) -> None:
-    decoded = decode_view(raw)
+@given(tag=tags, other=tags, config_json=json_bodies)
+def test_a_view_is_never_read_under_another_tag(
+    tag: bytes, other: bytes, config_json: bytes
+) -> None:
+    raw = encode_view(CachedView(tag=tag, config_json=config_json))
 
-    if not raw.startswith(CODEC_VERSION + b"|") or raw.count(b"|") < 2:
-        assert decoded is None
-    elif decoded is not None:
-        assert encode_view(decoded) == raw
+    assert config_json_if_tagged(raw, other) == (config_json if other == tag else None)
+
+
+def test_a_tag_that_merely_starts_the_stored_one_is_a_miss() -> None:
+    raw = encode_view(CachedView(tag=b"abc.def", config_json=b"{}"))
+
+    assert config_json_if_tagged(raw, b"abc") is None
+    assert config_json_if_tagged(raw, b"abc.de") is None
+
+
+@given(raw=st.binary(), tag=tags)
+def test_garbage_never_raises_and_is_a_miss_unless_framed_with_the_tag(
+    raw: bytes, tag: bytes
+) -> None:
+    found = config_json_if_tagged(raw, tag)
+
+    prefix = CODEC_VERSION + b"|" + tag + b"|"
+    if not raw.startswith(prefix) or raw == prefix:
+        assert found is None
+    else:
+        assert found == raw[len(prefix) :]
 
 
 @pytest.mark.parametrize(
     "raw",
     [b"", b"v1", b"v1|", b"v1|tag", b"v1|tag|", b"v2|tag|{}", b"|tag|{}", b"\xff\xfe|x|{}"],
 )
-def test_truncated_or_foreign_values_decode_to_none(raw: bytes) -> None:
-    assert decode_view(raw) is None
+def test_truncated_or_foreign_values_are_misses(raw: bytes) -> None:
+    assert config_json_if_tagged(raw, b"tag") is None
 
 
 def test_a_tag_containing_the_separator_is_refused_when_encoding() -> None:

@@ -1,6 +1,6 @@
 """Merged views in Redis/Valkey, validated by generation tokens (see `keys` for the layout).
 
-Read: one pipeline returns the cached views and the generation tokens they depend on; a view is
+Read: one MGET returns the cached views and the generation tokens they depend on; a view is
 a hit only if the tag it was stored with equals the tokens read now. The tokens read on a miss
 are the ones the caller must store its freshly computed view under, and the caller reads the
 database only after this lookup. So a reader that computed a view from rows older than a write
@@ -19,6 +19,7 @@ import os
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 import attrs
 from redis.asyncio.cluster import RedisCluster
@@ -29,9 +30,10 @@ from scoped_app_config.domain.types import ScopeType
 from scoped_app_config.repositories.fragment.cache_source import keys
 from scoped_app_config.repositories.fragment.cache_source.codec import (
     CachedView,
-    decode_view,
+    config_json_if_tagged,
     encode_view,
 )
+from scoped_app_config.repositories.fragment.cache_source.multiplexed import MultiplexedConnection
 
 GENERATION_TTL_SECONDS = 24 * 3600
 """Generation keys outlive every view (view TTLs are capped at an hour, and a view is stored
@@ -69,14 +71,23 @@ class CacheLookup:
 
 
 class AppConfigFragmentCacheSource:
-    def __init__(self, client: RedisClient, *, ttl_seconds: int) -> None:
+    def __init__(
+        self,
+        client: RedisClient,
+        *,
+        ttl_seconds: int,
+        multiplexed: MultiplexedConnection | None = None,
+    ) -> None:
+        """`multiplexed`, when given, carries the lookups (see `multiplexed`); everything
+        else goes through `client`."""
         self._client = client
         self._ttl_seconds = ttl_seconds
+        self._multiplexed = multiplexed
 
-    def _view_key(self, viewer: Viewer, name: str) -> str:
+    def _view_keys(self, viewer: Viewer, names: Sequence[str]) -> list[str]:
         if viewer.user_id is None:
-            return keys.public_view_key(name)
-        return keys.merged_view_key(viewer.user_id, name)
+            return [keys.public_view_key(name) for name in names]
+        return keys.merged_view_keys(viewer.user_id, names)
 
     def _scope_generation_keys(self, viewer: Viewer) -> list[str]:
         scope_keys = [keys.public_generation_key()]
@@ -89,50 +100,43 @@ class AppConfigFragmentCacheSource:
     async def get_merged_configs(self, viewer: Viewer, names: Sequence[str]) -> CacheLookup:
         unique = list(dict.fromkeys(names))
         if not unique:
-            # Nothing to look up; the slicing below assumes at least one name (values[-0:]).
             return CacheLookup(viewer=viewer, hits={}, tags={})
-        view_keys = [self._view_key(viewer, name) for name in unique]
         scope_keys = self._scope_generation_keys(viewer)
-        name_keys = [keys.name_generation_key(name) for name in unique]
-        values = await self._read_keys([*view_keys, *scope_keys, *name_keys])
-        views = values[: len(unique)]
-        generation_keys = [*scope_keys, *name_keys]
-        tokens = await self._issue_missing_tokens(generation_keys, values[len(unique) :])
-        scope_tokens = tokens[: len(scope_keys)]
-        name_tokens = tokens[len(scope_keys) :]
-        scope_tag = b".".join(scope_tokens)
+        generation_keys = [*scope_keys, *(keys.name_generation_key(name) for name in unique)]
+        values = await self._read_keys([*self._view_keys(viewer, unique), *generation_keys])
+        found = values[len(unique) :]
+        tokens = (
+            cast(list[bytes], found)
+            if all(found)
+            else await self._issue_missing_tokens(generation_keys, found)
+        )
+        scope_tag = b".".join(tokens[: len(scope_keys)])
         hits: dict[str, bytes] = {}
         tags: dict[str, bytes] = {}
-        for name, raw, name_token in zip(unique, views, name_tokens, strict=True):
+        name_tokens = tokens[len(scope_keys) :]
+        for name, raw, name_token in zip(unique, values[: len(unique)], name_tokens, strict=True):
             tag = scope_tag + b"." + name_token
             tags[name] = tag
-            if raw is None:
-                continue
-            cached = decode_view(raw)
-            if cached is not None and cached.tag == tag:
-                hits[name] = cached.config_json
+            if raw is not None:
+                config_json = config_json_if_tagged(raw, tag)
+                if config_json is not None:
+                    hits[name] = config_json
         return CacheLookup(viewer=viewer, hits=hits, tags=tags)
 
     async def _read_keys(self, all_keys: Sequence[str]) -> list[bytes | None]:
-        """GET every key in one round trip, each command touching one slot: one MGET per hash
-        tag in a non-transactional pipeline; on a cluster, redis-py's `mget_nonatomic` sends
-        the same per-slot MGETs to their nodes."""
-        if isinstance(self._client, RedisCluster):
-            values: list[bytes | None] = await self._client.mget_nonatomic(list(all_keys))
-            return values
-        groups: dict[str, list[str]] = {}
-        for key in all_keys:
-            groups.setdefault(keys.hash_tag(key), []).append(key)
-        pipe = self._client.pipeline(transaction=False)
-        for group in groups.values():
-            pipe.mget(group)
-        found: dict[str, bytes | None] = {}
-        replies = await pipe.execute()
-        for group, group_values in zip(groups.values(), replies, strict=True):
-            if not isinstance(group_values, list) or len(group_values) != len(group):
-                raise ResponseError(f"malformed MGET reply: {type(group_values).__name__}")
-            found.update(zip(group, group_values, strict=True))
-        return [found[key] for key in all_keys]
+        """GET every key in one round trip: one MGET on a single server (shared with other
+        lookups through the multiplexed connection when there is one); on a cluster,
+        redis-py's `mget_nonatomic` sends one MGET per slot to the node owning it."""
+        values: Any
+        if self._multiplexed is not None:
+            values = await self._multiplexed.execute("MGET", *all_keys)
+        elif isinstance(self._client, RedisCluster):
+            values = await self._client.mget_nonatomic(list(all_keys))
+        else:
+            values = await self._client.mget(all_keys)
+        if not isinstance(values, list) or len(values) != len(all_keys):
+            raise ResponseError(f"malformed MGET reply: {type(values).__name__}")
+        return values
 
     async def _issue_missing_tokens(
         self, generation_keys: Sequence[str], tokens: Sequence[bytes | None]
@@ -142,8 +146,6 @@ class AppConfigFragmentCacheSource:
         and losing a token invalidates every view computed under it instead of reviving them.
         SET NX keeps a concurrent writer's (or reader's) token; the GET returns the winner."""
         missing = [key for key, token in zip(generation_keys, tokens, strict=True) if not token]
-        if not missing:
-            return [token for token in tokens if token]
         pipe = self._client.pipeline(transaction=False)
         for key in missing:
             pipe.set(key, new_token(), nx=True, ex=GENERATION_TTL_SECONDS)
@@ -161,10 +163,16 @@ class AppConfigFragmentCacheSource:
     async def set_merged_configs(self, lookup: CacheLookup, views: Mapping[str, bytes]) -> None:
         """Store views computed after `lookup`, under the tags it observed."""
         pipe = self._client.pipeline(transaction=False)
-        for name, config_json in views.items():
+        view_keys = self._view_keys(lookup.viewer, list(views))
+        for view_key, (name, config_json) in zip(view_keys, views.items(), strict=True):
             encoded = encode_view(CachedView(tag=lookup.tags[name], config_json=config_json))
-            pipe.set(self._view_key(lookup.viewer, name), encoded, ex=self._ttl_seconds)
+            pipe.set(view_key, encoded, ex=self._ttl_seconds)
         await pipe.execute()
+
+    async def aclose(self) -> None:
+        """Close the multiplexed connection (the client belongs to the host)."""
+        if self._multiplexed is not None:
+            await self._multiplexed.aclose()
 
     async def get_merged_config(self, viewer: Viewer, name: str) -> CacheLookup:
         return await self.get_merged_configs(viewer, [name])

@@ -24,11 +24,11 @@ def encode_view(view: CachedView) -> bytes:
     return CODEC_VERSION + _SEPARATOR + view.tag + _SEPARATOR + view.config_json
 
 
-def decode_view(raw: bytes) -> CachedView | None:
-    version, sep, rest = raw.partition(_SEPARATOR)
-    if version != CODEC_VERSION or not sep:
+def config_json_if_tagged(raw: bytes, tag: bytes) -> bytes | None:
+    """The view's JSON if `raw` is a view stored under exactly `tag`, else None (stale,
+    foreign or garbled values are all misses). Tags never contain the separator, so the
+    prefix test cannot match a different tag that merely starts with this one."""
+    prefix = CODEC_VERSION + _SEPARATOR + tag + _SEPARATOR
+    if len(raw) <= len(prefix) or not raw.startswith(prefix):
         return None
-    tag, sep, config_json = rest.partition(_SEPARATOR)
-    if not sep or not config_json:
-        return None
-    return CachedView(tag=tag, config_json=config_json)
+    return raw[len(prefix) :]

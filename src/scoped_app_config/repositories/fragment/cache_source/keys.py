@@ -16,6 +16,7 @@ slots as possible, so the same commands run on a Redis/Valkey cluster:
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 PREFIX = "app_config"
 GLOBAL_TAG = "{global}"
@@ -23,6 +24,12 @@ GLOBAL_TAG = "{global}"
 
 def merged_view_key(user_id: uuid.UUID, config_name: str) -> str:
     return f"{PREFIX}:merged:{{{user_id}}}:{config_name}"
+
+
+def merged_view_keys(user_id: uuid.UUID, config_names: Sequence[str]) -> list[str]:
+    """`merged_view_key` of each name (the user id is formatted once: the read path's keys)."""
+    prefix = f"{PREFIX}:merged:{{{user_id}}}:"
+    return [prefix + name for name in config_names]
 
 
 def public_view_key(config_name: str) -> str:
@@ -44,12 +51,3 @@ def public_generation_key() -> str:
 def name_generation_key(config_name: str) -> str:
     return f"{PREFIX}:gen:{GLOBAL_TAG}:name:{config_name}"
 
-
-def hash_tag(key: str) -> str:
-    """The part of `key` Redis Cluster hashes: the first non-empty `{...}`, else the whole key."""
-    start = key.find("{")
-    if start != -1:
-        end = key.find("}", start + 1)
-        if end > start + 1:
-            return key[start + 1 : end]
-    return key

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 from scoped_app_config.repositories.fragment.cache_source.background import running_in_background
 from scoped_app_config.repositories.fragment.cache_source.cache_source import (
@@ -97,6 +97,15 @@ class GuardedViewCache:
         if self._pending:
             await self.invalidate(list(self._pending))
         return not self._pending
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """The cache's background work for as long as the application runs, then its close."""
+        try:
+            async with self.loop_lag.running(), self.pending_flusher():
+                yield
+        finally:
+            await self._source.aclose()
 
     def pending_flusher(self) -> contextlib.AbstractAsyncContextManager[None]:
         """Re-send pending invalidations in the background until they are delivered."""

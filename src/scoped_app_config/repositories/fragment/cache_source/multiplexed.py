@@ -1,0 +1,178 @@
+"""One Redis connection shared by every concurrent cache lookup of a process (auto-pipelining).
+
+redis-py's asyncio client checks a connection out of its pool for each command, sends the
+command in a write of its own and reads its reply alone. On the hot path that costs more CPU
+than everything else a cached read does (bench/REPORT_NOTES.md has the figures). Redis answers
+the commands of one connection in the order they arrived, so concurrent lookups can share one
+connection: each queues its encoded command and a future; the commands queued during one turn
+of the event loop leave in a single write; one reader task hands each reply to the oldest
+waiting future.
+
+redis-py still does the rest: the connection is built from the client's own pool settings
+(AUTH, SELECT, TLS, unix sockets) and replies are parsed by its hiredis parser; commands are
+encoded by hiredis itself (several times faster than redis-py's encoder).
+Only the standalone client is multiplexed; a cluster client keeps redis-py's per-node pools.
+
+Failures never hang a caller: a broken connection fails every queued call at once and the next
+call reconnects. A caller cancelled by its timeout leaves its future queued (the reply, when it
+comes, is dropped); once the oldest queued reply is `stall_seconds` overdue the connection is
+dropped, so a hung server cannot make the queue grow without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import time
+from collections.abc import Callable
+from typing import Any, cast
+
+import hiredis
+from redis.asyncio import Redis
+from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+
+from reference_host.contract import RedisClient
+
+DEFAULT_STALL_SECONDS = 1.0
+
+
+class _Waiter:
+    __slots__ = ("future", "queued_at")
+
+    def __init__(self, future: asyncio.Future[Any], queued_at: float) -> None:
+        self.future = future
+        self.queued_at = queued_at
+
+
+class MultiplexedConnection:
+    def __init__(
+        self,
+        new_connection: Callable[[], AbstractConnection],
+        *,
+        stall_seconds: float = DEFAULT_STALL_SECONDS,
+    ) -> None:
+        self._new_connection = new_connection
+        self._stall_seconds = stall_seconds
+        self._connection: AbstractConnection | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._connecting = asyncio.Lock()
+        self._waiters: collections.deque[_Waiter] = collections.deque()
+        self._outbox: list[bytes] = []
+        self._flush_scheduled = False
+        self._closing: set[asyncio.Task[None]] = set()
+
+    @classmethod
+    def for_client(
+        cls, client: RedisClient, *, stall_seconds: float = DEFAULT_STALL_SECONDS
+    ) -> MultiplexedConnection | None:
+        """A multiplexed connection with `client`'s settings; None for a cluster client."""
+        if not isinstance(client, Redis):
+            return None
+        pool = client.connection_pool
+        # No socket timeout: the reader waits for replies indefinitely, and every caller is
+        # bounded by its own timeout instead (plus the stall rule above).
+        settings = {**pool.connection_kwargs, "socket_timeout": None}
+        return cls(lambda: pool.connection_class(**settings), stall_seconds=stall_seconds)
+
+    @property
+    def queued(self) -> int:
+        """Commands sent (or about to be) whose replies have not arrived yet."""
+        return len(self._waiters)
+
+    async def execute(self, *args: str | bytes | int | float) -> Any:
+        """Send one command and return its reply (raw bytes, never decoded)."""
+        connection = self._connection or await self._connect()
+        loop = asyncio.get_running_loop()
+        waiter = _Waiter(loop.create_future(), time.monotonic())
+        self._waiters.append(waiter)
+        self._outbox.append(hiredis.pack_command(cast(Any, args)))  # its stub types one arg
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush, connection)
+        try:
+            return await waiter.future
+        except asyncio.CancelledError:
+            self._drop_if_stalled()
+            raise
+
+    async def aclose(self) -> None:
+        connection = self._connection
+        if connection is not None:
+            self._fail(connection, RedisConnectionError("connection closed"))
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
+
+    async def _connect(self) -> AbstractConnection:
+        async with self._connecting:
+            if self._connection is None:
+                connection = self._new_connection()
+                await connection.connect()  # type: ignore[no-untyped-call]
+                self._connection = connection
+                self._reader = asyncio.create_task(self._read_replies(connection))
+            return self._connection
+
+    def _flush(self, connection: AbstractConnection) -> None:
+        self._flush_scheduled = False
+        outbox, self._outbox = self._outbox, []
+        if connection is not self._connection or not outbox:
+            return  # the connection failed in between; its waiters were failed with it
+        # redis-py's own send is a coroutine; writing synchronously here keeps the bytes on
+        # the wire in the order the waiters were queued.
+        writer = connection._writer
+        if writer is None:
+            self._fail(connection, RedisConnectionError("connection lost before sending"))
+            return
+        try:
+            writer.writelines(outbox)
+        except (OSError, RuntimeError) as exc:
+            self._fail(connection, exc)
+
+    async def _read_replies(self, connection: AbstractConnection) -> None:
+        try:
+            while True:
+                reply: Any
+                try:
+                    reply = await connection.read_response(disable_decoding=True)
+                except ResponseError as error:  # an error reply answers one command only
+                    reply = error
+                if not self._waiters:
+                    raise RedisConnectionError("a reply arrived that no command waits for")
+                future = self._waiters.popleft().future
+                if future.done():
+                    continue  # its caller timed out
+                if isinstance(reply, ResponseError):
+                    future.set_exception(reply)
+                else:
+                    future.set_result(reply)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._fail(connection, exc)
+
+    def _drop_if_stalled(self) -> None:
+        connection = self._connection
+        if connection is None or not self._waiters:
+            return
+        if time.monotonic() - self._waiters[0].queued_at > self._stall_seconds:
+            self._fail(connection, TimeoutError("Redis stopped answering"))
+
+    def _fail(self, connection: AbstractConnection, cause: BaseException) -> None:
+        """Retire `connection`: fail what waits on it; the next call opens a new one."""
+        if connection is not self._connection:
+            return
+        self._connection = None
+        self._outbox = []
+        waiters, self._waiters = self._waiters, collections.deque()
+        for waiter in waiters:
+            if not waiter.future.done():
+                error = RedisConnectionError(f"Redis connection lost: {cause}")
+                error.__cause__ = cause
+                waiter.future.set_exception(error)
+        reader, self._reader = self._reader, None
+        if reader is not None and reader is not asyncio.current_task():
+            reader.cancel()
+        task = asyncio.get_running_loop().create_task(connection.disconnect(nowait=True))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
