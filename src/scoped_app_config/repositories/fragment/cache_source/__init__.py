@@ -9,7 +9,6 @@ from scoped_app_config.repositories.fragment.cache_source.cache_source import (
 from scoped_app_config.repositories.fragment.cache_source.guard import (
     CacheGuard,
     CircuitBreaker,
-    suppress_with_log,
 )
 
 __all__ = [
@@ -19,5 +18,4 @@ __all__ = [
     "CircuitBreaker",
     "Viewer",
     "scope_generation_key",
-    "suppress_with_log",
 ]

@@ -14,8 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
 import attrs
@@ -126,17 +125,10 @@ class CacheGuard:
         self, operation: str, work: Callable[[], Awaitable[T]], fallback: T, *, always: bool = False
     ) -> T:
         """Like `call`, but a failure is logged and answered with `fallback`."""
-        async with suppress_with_log(operation):
+        try:
             return await self.call(operation, work, always=always)
+        except CacheUnavailable:
+            log.debug("cache skipped (breaker open): %s", operation)
+        except CACHE_FAILURES as exc:
+            log.warning("cache %s failed: %s: %s", operation, type(exc).__name__, exc)
         return fallback
-
-
-@asynccontextmanager
-async def suppress_with_log(operation: str) -> AsyncIterator[None]:
-    """Swallow cache failures (only those), logging them; the caller falls back to the database."""
-    try:
-        yield
-    except CacheUnavailable:
-        log.debug("cache skipped (breaker open): %s", operation)
-    except CACHE_FAILURES as exc:
-        log.warning("cache %s failed: %s: %s", operation, type(exc).__name__, exc)

@@ -26,18 +26,35 @@ class LoopLagMonitor:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._samples: deque[tuple[float, float]] = deque()
+        # Every cache call reads the lag: the worst lateness is kept with the time it leaves
+        # the window, and recomputed only then (or when a worse sample arrives).
+        self._worst = 0.0
+        self._worst_expires_at = float("-inf")
 
     @property
     def lag_seconds(self) -> float:
         """The worst lateness seen in the last `WINDOW_SECONDS`: rises at once, and falls once
         the busy period has left the window."""
-        horizon = self._clock() - WINDOW_SECONDS
-        while self._samples and self._samples[0][0] < horizon:
-            self._samples.popleft()
-        return max((lateness for _, lateness in self._samples), default=0.0)
+        now = self._clock()
+        if now >= self._worst_expires_at:
+            self._recompute(now)
+        return self._worst
 
     def record(self, lateness: float) -> None:
-        self._samples.append((self._clock(), lateness))
+        now = self._clock()
+        self._samples.append((now, lateness))
+        if lateness >= self._worst or now >= self._worst_expires_at:
+            self._recompute(now)
+
+    def _recompute(self, now: float) -> None:
+        horizon = now - WINDOW_SECONDS
+        while self._samples and self._samples[0][0] <= horizon:
+            self._samples.popleft()
+        self._worst, self._worst_expires_at = 0.0, float("inf")
+        for recorded_at, lateness in self._samples:
+            if lateness >= self._worst:
+                # The latest sample holding the maximum decides when the maximum may change.
+                self._worst, self._worst_expires_at = lateness, recorded_at + WINDOW_SECONDS
 
     def running(self) -> contextlib.AbstractAsyncContextManager[None]:
         """Sample the loop's lateness while the returned context is open."""
