@@ -11,13 +11,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
+from types import TracebackType
 
 import attrs
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 UNMATCHED_ROUTE = "unmatched"
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"
 
 
 class UnknownLayerError(LookupError):
@@ -44,17 +46,63 @@ class HttpMetrics:
             registry=registry,
         )
 
+        # Labelled children, resolved once per label set (`labels()` costs more than `inc()`).
+        self._counted: dict[tuple[str, str, int], Counter] = {}
+        self._timed: dict[tuple[str, str], Histogram] = {}
+
     def record(self, *, method: str, route: str, status: int, seconds: float) -> None:
-        self._requests.labels(method=method, route=route, status=str(status)).inc()
-        self._duration.labels(method=method, route=route).observe(seconds)
+        if method not in KNOWN_METHODS:
+            method = OTHER_METHOD  # a client picks the method: keep the label set bounded
+        counted = self._counted.get((method, route, status))
+        if counted is None:
+            counted = self._requests.labels(method=method, route=route, status=str(status))
+            self._counted[(method, route, status)] = counted
+        timed = self._timed.get((method, route))
+        if timed is None:
+            timed = self._duration.labels(method=method, route=route)
+            self._timed[(method, route)] = timed
+        counted.inc()
+        timed.observe(seconds)
 
 
 @attrs.frozen
 class _OperationSeries:
+    labels: tuple[str, str, str]
     in_flight: Gauge
     duration: Histogram
     succeeded: Counter
     failed: Counter
+
+
+class _Observation:
+    """One observed operation: a plain class, as it wraps every cache and database call (a
+    generator-based context manager costs several times more per use)."""
+
+    __slots__ = ("_metrics", "_series", "_started")
+
+    def __init__(self, metrics: HostLayerMetrics, series: _OperationSeries) -> None:
+        self._metrics = metrics
+        self._series = series
+        self._started = 0.0
+
+    async def __aenter__(self) -> None:
+        self._series.in_flight.inc()
+        self._started = time.perf_counter()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        series = self._series
+        if exc is None:
+            series.succeeded.inc()
+        else:
+            series.failed.inc()
+            self._metrics._count_error(series, exc)
+        series.in_flight.dec()
+        series.duration.observe(time.perf_counter() - self._started)
 
 
 class HostLayerMetrics:
@@ -114,6 +162,7 @@ class HostLayerMetrics:
             self._check(layer)
             labels = {"domain": domain, "layer": layer, "operation": operation}
             series = _OperationSeries(
+                labels=key,
                 in_flight=self._in_flight.labels(**labels),
                 duration=self._duration.labels(**labels),
                 succeeded=self._operations.labels(**labels, success="true"),
@@ -122,24 +171,14 @@ class HostLayerMetrics:
             self._series_by_operation[key] = series
         return series
 
-    @asynccontextmanager
-    async def observe(self, *, domain: str, layer: str, operation: str) -> AsyncIterator[None]:
-        series = self._series(domain, layer, operation)
-        series.in_flight.inc()
-        started = time.perf_counter()
-        try:
-            yield
-        except BaseException as exc:
-            series.failed.inc()
-            self._errors.labels(
-                domain=domain, layer=layer, operation=operation, error_code=error_code_of(exc)
-            ).inc()
-            raise
-        else:
-            series.succeeded.inc()
-        finally:
-            series.in_flight.dec()
-            series.duration.observe(time.perf_counter() - started)
+    def observe(self, *, domain: str, layer: str, operation: str) -> _Observation:
+        return _Observation(self, self._series(domain, layer, operation))
+
+    def _count_error(self, series: _OperationSeries, exc: BaseException) -> None:
+        domain, layer, operation = series.labels
+        self._errors.labels(
+            domain=domain, layer=layer, operation=operation, error_code=error_code_of(exc)
+        ).inc()
 
     def count_retry(self, *, domain: str, layer: str, operation: str) -> None:
         self._check(layer)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import re
-import uuid
 
 REQUEST_ID_HEADER = "X-Request-ID"
 NO_REQUEST_ID = "-"
@@ -26,7 +26,7 @@ _ACCEPTED_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
 def choose_request_id(header_value: str | None) -> str:
     if header_value is not None and _ACCEPTED_ID.fullmatch(header_value):
         return header_value
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 class RequestIdLogFilter(logging.Filter):

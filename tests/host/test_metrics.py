@@ -123,3 +123,16 @@ class TestLayerMetrics:
         first, second = HostMetrics(), HostMetrics()
         assert first.registry is not second.registry
         assert REGISTRY.get_sample_value("reference_host_http_requests_total") is None
+
+
+async def test_requests_refused_by_auth_are_counted_too(client: HostClient) -> None:
+    async with client.get("/probe/authenticated") as response:
+        assert response.status == 401
+    async with client.request("PROPFIND", "/probe/authenticated") as response:
+        assert response.status == 405
+
+    text = await scrape(client)
+    assert 'method="GET",route="/probe/authenticated",status="401"} 1.0' in text
+    # A client picks the method: unusual ones share one label value.
+    assert 'method="other",route="unmatched",status="405"} 1.0' in text
+    assert "PROPFIND" not in text

@@ -24,7 +24,6 @@ from reference_host.auth.signing import (
     sign_with_key,
     signatures_match,
 )
-from reference_host.auth.signing_keys import SigningKeyCache
 from reference_host.contract import Caller
 
 DATE_HEADERS = ("Date", "X-BackendAI-Date")
@@ -42,13 +41,11 @@ class Authenticator:
         *,
         date_skew: dt.timedelta,
         keypair_cache: KeypairCache,
-        signing_keys: SigningKeyCache | None = None,
         clock: Callable[[], dt.datetime] = _utc_now,
     ) -> None:
         self._engine = engine
         self._date_skew = date_skew
         self._keypairs = keypair_cache
-        self._signing_keys = signing_keys if signing_keys is not None else SigningKeyCache()
         self._clock = clock
 
     @property
@@ -81,9 +78,8 @@ class Authenticator:
             content_type=request.content_type,
             api_version=api_version,
         )
-        key = self._signing_keys.get(
-            credentials.secret_key, date.astimezone(dt.UTC).date(), request.host, params.hash_name
-        )
+        day = date.astimezone(dt.UTC).date()
+        key = credentials.signing_key(day, request.host, params.hash_name)
         expected = sign_with_key(key, signed, params.hash_name)
         if not signatures_match(expected, params.signature):
             raise problems.signature_mismatch()

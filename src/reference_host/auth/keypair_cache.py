@@ -23,6 +23,7 @@ Design (and what it guarantees):
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import uuid
 import weakref
@@ -31,16 +32,35 @@ from collections.abc import Awaitable, Callable
 
 import attrs
 
+from reference_host.auth.signing import derive_signing_key
 from reference_host.contract import Caller
 
 DEFAULT_TTL_SECONDS = 600.0
 DEFAULT_MAX_ENTRIES = 200_000
 
 
+MAX_SIGNING_KEYS_PER_KEYPAIR = 8
+
+
 @attrs.frozen
 class CachedCredentials:
     secret_key: str
     caller: Caller
+    _signing_keys: dict[tuple[dt.date, str, str], bytes] = attrs.field(
+        factory=dict, eq=False, repr=False, alias="_signing_keys"
+    )
+
+    def signing_key(self, day: dt.date, host: str, hash_name: str) -> bytes:
+        """The derived key (`signing.derive_signing_key`), kept while the credentials are
+        cached: two HMACs saved per request, gone with the entry when the keypair changes."""
+        memo_key = (day, host, hash_name)
+        key = self._signing_keys.get(memo_key)
+        if key is None:
+            key = derive_signing_key(self.secret_key, day, host, hash_name)
+            if len(self._signing_keys) >= MAX_SIGNING_KEYS_PER_KEYPAIR:
+                self._signing_keys.clear()  # a client cycling Host headers or days
+            self._signing_keys[memo_key] = key
+        return key
 
 
 @attrs.frozen

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from reference_host.contract import ProblemError
 
@@ -23,8 +22,7 @@ def is_supported_version(value: str) -> bool:
     return OLDEST_VERSION <= version <= NEWEST_VERSION
 
 
-@web.middleware
-async def api_version_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+def check_api_version(request: web.Request) -> None:
     value = request.headers.get(VERSION_HEADER)
     if value is not None and not is_supported_version(value):
         raise ProblemError(
@@ -34,4 +32,3 @@ async def api_version_middleware(request: web.Request, handler: Handler) -> web.
             error_code="api_request_unsupported-version",
             msg=f"Unsupported API version ({value[:64]}).",
         )
-    return await handler(request)

@@ -9,7 +9,6 @@ routing error, not an auth error. `request[CALLER_KEY]` is always set.
 from __future__ import annotations
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from reference_host.auth import problems
 from reference_host.contract import CALLER_KEY, AuthRequirement, Role, auth_requirement_of
@@ -18,17 +17,17 @@ from reference_host.keys import AUTHENTICATOR_KEY
 _ADMIN_ROLES = frozenset({Role.ADMIN, Role.SUPERADMIN})
 
 
-@web.middleware
-async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def authorize_request(request: web.Request) -> None:
+    """Set `request[CALLER_KEY]`; raise the 400/401/403 problem the request deserves."""
     match_info = request.match_info
     if match_info.http_exception is not None:
         request[CALLER_KEY] = None
-        return await handler(request)
+        return
     requirement = auth_requirement_of(match_info.handler)
     if requirement is AuthRequirement.ANONYMOUS:
         request[CALLER_KEY] = None
-        return await handler(request)
-    caller = await request.config_dict[AUTHENTICATOR_KEY].authenticate(request)
+        return
+    caller = await request.app[AUTHENTICATOR_KEY].authenticate(request)
     request[CALLER_KEY] = caller
     if caller is None:
         raise problems.unauthorized()
@@ -36,4 +35,3 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         raise problems.forbidden()
     if requirement is AuthRequirement.SUPERADMIN and caller.role is not Role.SUPERADMIN:
         raise problems.forbidden()
-    return await handler(request)

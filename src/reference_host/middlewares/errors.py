@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from reference_host.contract import ProblemError
 from reference_host.errors import (
@@ -25,30 +24,28 @@ from reference_host.request_id import current_request_id
 log = logging.getLogger(__name__)
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except ProblemError as error:
+def error_response(request: web.Request, error: Exception) -> web.StreamResponse:
+    """The problem response for `error`; non-error HTTP exceptions (redirects) are re-raised."""
+    if isinstance(error, ProblemError):
         return problem_response(error)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return problem_from_http_exception(exc)
-    except Exception as error:
-        if database_unavailable(error):
-            # The class only: a DBAPIError's text carries the statement and its parameters.
-            log.warning(
-                "database unavailable serving %s %s: %s",
-                request.method,
-                request.rel_url.path,
-                type(error).__name__,
-            )
-            return problem_response(SERVICE_UNAVAILABLE)
-        log.exception(
-            "unhandled error serving %s %s (request id %s)",
+    if isinstance(error, web.HTTPException):
+        if error.status < 400:
+            raise error
+        return problem_from_http_exception(error)
+    if database_unavailable(error):
+        # The class only: a DBAPIError's text carries the statement and its parameters.
+        log.warning(
+            "database unavailable serving %s %s: %s",
             request.method,
             request.rel_url.path,
-            current_request_id.get(),
+            type(error).__name__,
         )
-        return problem_response(INTERNAL_SERVER_ERROR)
+        return problem_response(SERVICE_UNAVAILABLE)
+    log.error(
+        "unhandled error serving %s %s (request id %s)",
+        request.method,
+        request.rel_url.path,
+        current_request_id.get(),
+        exc_info=error,
+    )
+    return problem_response(INTERNAL_SERVER_ERROR)
