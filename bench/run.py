@@ -287,6 +287,7 @@ def profile(
         log("--profile: py-spy not found (pip install py-spy); skipped")
         return None
     raw = out.with_suffix(".txt")
+    raw.parent.mkdir(parents=True, exist_ok=True)
     command = [
         py_spy, "record", "--pid", str(host.pid), "--subprocesses", "--rate", "250",
         "--duration", str(int(args.duration)), "--format", "raw", "--output", str(raw),

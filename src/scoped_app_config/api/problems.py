@@ -123,8 +123,10 @@ def too_large(limit: int) -> ProblemError:
 async def read_body(request: web.Request, max_bytes: int) -> bytes:
     """The raw body, refused with 413 as soon as it exceeds `max_bytes`: before reading when its
     length is declared, and mid-stream for a chunked body (never read whole)."""
-    if request.content_length is not None and request.content_length > max_bytes:
-        raise too_large(max_bytes)
+    if request.content_length is not None:
+        if request.content_length > max_bytes:
+            raise too_large(max_bytes)
+        return await request.content.read()  # framed by its Content-Length: <= max_bytes
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.content.iter_chunked(BODY_CHUNK_BYTES):
