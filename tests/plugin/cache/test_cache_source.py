@@ -18,6 +18,7 @@ from scoped_app_config.domain.types import ScopeType
 from scoped_app_config.repositories.fragment.cache_source import (
     AppConfigFragmentCacheSource,
     Viewer,
+    fragment_generation_key,
     keys,
 )
 
@@ -251,9 +252,54 @@ async def test_invalidating_several_generations_at_once_drops_each_slice(
     }
 
 
+FRAGMENT_WRITES: dict[str, tuple[ScopeType, Callable[[Population], uuid.UUID | None], set[str]]] = {
+    "public": (ScopeType.PUBLIC, lambda p: None, {"alice", "arthur", "bob", "anonymous"}),
+    "domain": (ScopeType.DOMAIN, lambda p: p.domain_a, {"alice", "arthur"}),
+    "domain_user_defaults": (
+        ScopeType.DOMAIN_USER_DEFAULTS,
+        lambda p: p.domain_a,
+        {"alice", "arthur"},
+    ),
+    "user": (ScopeType.USER, lambda p: p.alice.user_id, {"alice"}),
+}
+
+
+@pytest.mark.parametrize("scope", FRAGMENT_WRITES.values(), ids=FRAGMENT_WRITES)
+async def test_a_fragment_write_drops_only_its_names_views_of_the_viewers_it_reaches(
+    cache_source: AppConfigFragmentCacheSource,
+    two_domains_with_users: Population,
+    scope: tuple[ScopeType, Callable[[Population], uuid.UUID | None], set[str]],
+) -> None:
+    population = two_domains_with_users
+    scope_type, scope_id_of, reached = scope
+    await cache_every_view(cache_source, population)
+
+    await cache_source.invalidate_keys(
+        [fragment_generation_key(scope_type, scope_id_of(population), "theme")]
+    )
+
+    assert await cached_views(cache_source, population) == every_view(population) - {
+        (label, "theme") for label in reached
+    }
+
+
 # --- the seed's race: a reader stores a view computed before a write it did not see -------------
 
 Write = Callable[[AppConfigFragmentCacheSource, Population], Awaitable[None]]
+
+
+
+def fragment_write(
+    scope_type: ScopeType, scope_id_of: Callable[[Population], uuid.UUID | None]
+) -> Write:
+    """What a write of alice's visible "theme" fragment at this scope invalidates."""
+
+    async def write(source: AppConfigFragmentCacheSource, population: Population) -> None:
+        key = fragment_generation_key(scope_type, scope_id_of(population), "theme")
+        await source.invalidate_keys([key])
+
+    return write
+
 
 WRITES_THAT_AFFECT_ALICE: dict[str, Write] = {
     "public": lambda source, p: source.invalidate_for_scope(ScopeType.PUBLIC, None),
@@ -263,6 +309,10 @@ WRITES_THAT_AFFECT_ALICE: dict[str, Write] = {
     ),
     "user": lambda source, p: source.invalidate_for_scope(ScopeType.USER, p.alice.user_id),
     "policy": lambda source, p: source.invalidate_for_policy("theme"),
+    **{
+        f"{label}-fragment": fragment_write(scope_type, scope_id_of)
+        for label, (scope_type, scope_id_of, _) in FRAGMENT_WRITES.items()
+    },
 }
 
 

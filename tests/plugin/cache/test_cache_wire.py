@@ -126,7 +126,7 @@ async def test_the_first_lookup_issues_missing_generation_tokens_in_one_more_rou
         functools.partial(cache_source.get_merged_configs, two_domains_with_users.alice, names)
     )
     assert round_trips == 2
-    generations = 3 + len(names)
+    generations = 3 + 3 * len(names)  # three scopes, and each scope per name
     assert commands == lookup_commands(cache_client) + ("SET", "GET") * generations
 
 

@@ -22,7 +22,7 @@ from scoped_app_config.repositories.base.resilience import (
 from scoped_app_config.repositories.fragment.cache_source import (
     CacheLookup,
     Viewer,
-    scope_generation_key,
+    fragment_generation_key,
 )
 from scoped_app_config.repositories.fragment.cache_source.view_cache import GuardedViewCache
 from scoped_app_config.repositories.fragment.creators import FragmentBulkUpserter, FragmentCreator
@@ -50,7 +50,10 @@ class AppConfigFragmentRepository:
     async def _invalidate(self, fragments: Sequence[FragmentData]) -> None:
         if self._view_cache is not None and fragments:
             await self._view_cache.invalidate(
-                [scope_generation_key(f.scope_type, f.scope_id) for f in fragments]
+                [
+                    fragment_generation_key(f.scope_type, f.scope_id, f.config_name)
+                    for f in fragments
+                ]
             )
 
     async def lookup_merged_views(

@@ -4,6 +4,7 @@ from scoped_app_config.repositories.fragment.cache_source.cache_source import (
     AppConfigFragmentCacheSource,
     CacheLookup,
     Viewer,
+    fragment_generation_key,
     scope_generation_key,
 )
 from scoped_app_config.repositories.fragment.cache_source.guard import (
@@ -17,5 +18,6 @@ __all__ = [
     "CacheLookup",
     "CircuitBreaker",
     "Viewer",
+    "fragment_generation_key",
     "scope_generation_key",
 ]

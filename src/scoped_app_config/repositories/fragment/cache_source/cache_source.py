@@ -97,26 +97,40 @@ class AppConfigFragmentCacheSource:
             scope_keys.append(keys.user_generation_key(viewer.user_id))
         return scope_keys
 
+    def _name_generation_keys(self, viewer: Viewer, names: Sequence[str]) -> list[list[str]]:
+        """Per scope of the viewer, the per-name generation key of each name."""
+        per_scope = [[keys.name_generation_key(name) for name in names]]
+        if viewer.domain_id is not None:
+            per_scope.append(keys.domain_name_generation_keys(viewer.domain_id, names))
+        if viewer.user_id is not None:
+            per_scope.append(keys.user_name_generation_keys(viewer.user_id, names))
+        return per_scope
+
     async def get_merged_configs(self, viewer: Viewer, names: Sequence[str]) -> CacheLookup:
         unique = list(dict.fromkeys(names))
         if not unique:
             return CacheLookup(viewer=viewer, hits={}, tags={})
+        count = len(unique)
         scope_keys = self._scope_generation_keys(viewer)
-        generation_keys = [*scope_keys, *(keys.name_generation_key(name) for name in unique)]
+        generation_keys = list(scope_keys)
+        for name_keys in self._name_generation_keys(viewer, unique):
+            generation_keys += name_keys
         values = await self._read_keys([*self._view_keys(viewer, unique), *generation_keys])
-        found = values[len(unique) :]
+        found = values[count:]
         tokens = (
             cast(list[bytes], found)
             if all(found)
             else await self._issue_missing_tokens(generation_keys, found)
         )
-        scope_tag = b".".join(tokens[: len(scope_keys)])
+        scopes = len(scope_keys)
+        scope_tag = b".".join(tokens[:scopes])
         hits: dict[str, bytes] = {}
         tags: dict[str, bytes] = {}
-        name_tokens = tokens[len(scope_keys) :]
-        for name, raw, name_token in zip(unique, values[: len(unique)], name_tokens, strict=True):
-            tag = scope_tag + b"." + name_token
+        for index, name in enumerate(unique):
+            # The scope tokens, then this name's token in each scope (scope-major layout).
+            tag = b".".join([scope_tag, *tokens[scopes + index :: count]])
             tags[name] = tag
+            raw = values[index]
             if raw is not None:
                 config_json = config_json_if_tagged(raw, tag)
                 if config_json is not None:
@@ -196,8 +210,22 @@ class AppConfigFragmentCacheSource:
         await pipe.execute()
 
 
+def fragment_generation_key(
+    scope_type: ScopeType, scope_id: uuid.UUID | None, config_name: str
+) -> str:
+    """The generation key a write of `config_name`'s fragment at this scope must replace: the
+    views of that name only, for every viewer of the scope."""
+    if scope_type is ScopeType.PUBLIC:
+        return keys.name_generation_key(config_name)
+    if scope_id is None:
+        raise ValueError(f"scope '{scope_type}' needs a scope id")
+    if scope_type is ScopeType.USER:
+        return keys.user_name_generation_keys(scope_id, [config_name])[0]
+    return keys.domain_name_generation_keys(scope_id, [config_name])[0]
+
+
 def scope_generation_key(scope_type: ScopeType, scope_id: uuid.UUID | None) -> str:
-    """The generation key a write at this scope must replace."""
+    """The generation key that invalidates every name's views at this scope."""
     if scope_type is ScopeType.PUBLIC:
         return keys.public_generation_key()
     if scope_id is None:

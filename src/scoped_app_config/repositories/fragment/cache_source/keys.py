@@ -1,16 +1,22 @@
 """Every Redis key this plugin uses, in one place.
 
 A merged view is valid only while the generation tokens it was computed under are current:
-invalidating a scope replaces one token (one SET), whatever the number of cached views; the old
-views are never read again and expire by TTL. Hash tags keep the keys one read touches in as few
-slots as possible, so the same commands run on a Redis/Valkey cluster:
+invalidating replaces one token (one SET), whatever the number of cached views; the old views
+are never read again and expire by TTL. A view of (viewer, name) depends on the scope-wide
+tokens of the viewer's scopes and on the per-name tokens of the same scopes, so a fragment write
+invalidates only the views of its own name, and `invalidate_for_scope` every name at once. Hash
+tags keep the keys one read touches in as few slots as possible, so the same commands run on a
+Redis/Valkey cluster:
 
-    app_config:merged:{<user_id>}:<name>      a user's merged view          slot of the user
-    app_config:gen:user:{<user_id>}           the user's generation         slot of the user
-    app_config:gen:domain:{<domain_id>}       a domain's generation (both domain scope types)
-    app_config:public:{global}:<name>         the anonymous (public-only) view
-    app_config:gen:{global}:public            the public scope's generation
-    app_config:gen:{global}:name:<name>       a name's policy generation (allow-list, definition)
+    app_config:merged:{<user_id>}:<name>          a user's merged view       slot of the user
+    app_config:gen:user:{<user_id>}               the user scope, every name
+    app_config:gen:user:{<user_id>}:<name>        the user's fragment of the name
+    app_config:gen:domain:{<domain_id>}           a domain (both domain scope types), every name
+    app_config:gen:domain:{<domain_id>}:<name>    the domain's fragments of the name
+    app_config:public:{global}:<name>             the anonymous (public-only) view
+    app_config:gen:{global}:public                the public scope, every name
+    app_config:gen:{global}:name:<name>           the name's policy (allow-list, definition) and
+                                                  its public fragment
 """
 
 from __future__ import annotations
@@ -42,6 +48,16 @@ def user_generation_key(user_id: uuid.UUID) -> str:
 
 def domain_generation_key(domain_id: uuid.UUID) -> str:
     return f"{PREFIX}:gen:domain:{{{domain_id}}}"
+
+
+def user_name_generation_keys(user_id: uuid.UUID, config_names: Sequence[str]) -> list[str]:
+    prefix = f"{user_generation_key(user_id)}:"
+    return [prefix + name for name in config_names]
+
+
+def domain_name_generation_keys(domain_id: uuid.UUID, config_names: Sequence[str]) -> list[str]:
+    prefix = f"{domain_generation_key(domain_id)}:"
+    return [prefix + name for name in config_names]
 
 
 def public_generation_key() -> str:
