@@ -38,6 +38,15 @@ def _json_int(text: str) -> int | float:
     return value if value in _JSON_INT_RANGE else float(text)
 
 
+def encode_json(value: Any) -> str:
+    """JSON/JSONB bind parameters as text: orjson, with the standard library for what orjson
+    refuses (integers beyond 64 bits, which `decode_json` turns into floats anyway)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
 def decode_json(text: str) -> Any:
     """JSON/JSONB column values as Python: integers beyond 64 bits become floats.
 
@@ -55,6 +64,7 @@ def build_engine(settings: HostSettings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
+        json_serializer=encode_json,
         json_deserializer=decode_json,
     )
 

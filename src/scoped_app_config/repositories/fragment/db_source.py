@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     String,
+    Table,
     and_,
     any_,
     bindparam,
@@ -20,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from scoped_app_config.domain.errors import (
     AppConfigDefinitionNotFound,
@@ -99,7 +102,20 @@ _SEARCH_COLUMNS = SearchColumns(
 )
 
 
-def _fragment(row: FragmentRow, allow_list_rank: int) -> FragmentData:
+def _upsert_statement() -> ReturningInsert[Any]:
+    """Insert or replace `config` by natural key: built once, so SQLAlchemy compiles it once
+    (a statement built per call with `.values(rows)` was compiled on every upsert)."""
+    table = cast(Table, FragmentRow.__table__)
+    insertion = insert(table)
+    return insertion.on_conflict_do_update(
+        constraint=FRAGMENT_NATURAL_KEY, set_={"config": insertion.excluded.config}
+    ).returning(*table.c)
+
+
+_UPSERT = _upsert_statement()
+
+
+def _fragment(row: FragmentRow | Row[Any], allow_list_rank: int) -> FragmentData:
     return FragmentData(
         id=row.id,
         config_name=row.config_name,
@@ -319,14 +335,8 @@ class AppConfigFragmentDBSource(DBSource):
                     raise WriteNotAllowed(name, scope_type)
                 entry_ranks[name] = entry_rank
             values = upserter.build_values(await _next_ranks(session, names))
-            insertion = insert(FragmentRow).values(values)
-            statement = insertion.on_conflict_do_update(
-                constraint=FRAGMENT_NATURAL_KEY, set_={"config": insertion.excluded.config}
-            ).returning(FragmentRow)
             try:
-                rows = list(
-                    await session.scalars(statement, execution_options={"populate_existing": True})
-                )
+                rows = (await session.execute(_UPSERT, values)).all()
             except IntegrityError as error:
                 raise_for_integrity(error, upserter.integrity_checks)
             by_name = {
