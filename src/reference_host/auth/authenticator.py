@@ -57,14 +57,17 @@ class Authenticator:
         header = request.headers.get("Authorization")
         if not header:
             return None
-        raw_date = next((request.headers[h] for h in DATE_HEADERS if h in request.headers), None)
+        headers = request.headers
+        raw_date = headers.get(DATE_HEADERS[0])
+        if raw_date is None:
+            raw_date = headers.get(DATE_HEADERS[1])
         date = self._checked_date(raw_date)
         assert raw_date is not None
         try:
             params = parse_authorization(header)
         except MalformedAuthorization as exc:
             raise problems.invalid_auth_params(str(exc)) from None
-        api_version = request.headers.get(VERSION_HEADER)
+        api_version = headers.get(VERSION_HEADER)
         if api_version is None:
             raise problems.invalid_auth_params("API version missing in request headers")
         credentials = await self._keypairs.get(params.access_key, self._load)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from aiohttp import web
@@ -14,6 +15,7 @@ NEWEST_VERSION = (9, "20250722")
 _VERSION = re.compile(r"^v(\d{1,3})\.(\d{8})$")
 
 
+@functools.lru_cache(maxsize=256)  # clients send a handful of distinct values
 def is_supported_version(value: str) -> bool:
     match = _VERSION.fullmatch(value)
     if match is None:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator, Mapping
 
 import attrs
+import orjson
 
 
 class DocumentLimitExceeded(ValueError):
@@ -46,11 +47,19 @@ def check_document(doc: object, limits: DocumentLimits) -> None:
     depth = document_depth(doc)
     if depth > limits.max_depth:
         raise DocumentTooDeep(depth, limits.max_depth)
-    size = len(
-        json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
-    )
+    size = _encoded_size(doc)
     if size > limits.max_bytes:
         raise DocumentTooLarge(size, limits.max_bytes)
+
+
+def _encoded_size(doc: object) -> int:
+    """Bytes of the compact UTF-8 JSON encoding; orjson, with the standard library for what
+    orjson refuses (integers beyond 64 bits, lone surrogates), whose size it gives alike."""
+    try:
+        return len(orjson.dumps(doc))
+    except TypeError:
+        encoded = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+        return len(encoded.encode("utf-8", "surrogatepass"))
 
 
 def document_depth(doc: object) -> int:
@@ -81,8 +90,14 @@ def document_depth(doc: object) -> int:
 _END = object()
 
 
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
 def _is_container(value: object) -> bool:
-    return isinstance(value, Mapping | list | tuple)
+    cls = type(value)
+    if cls is dict or cls is list:  # what parsed JSON holds: skip the ABC check
+        return True
+    return cls not in _SCALAR_TYPES and isinstance(value, Mapping | list | tuple)
 
 
 def _children(container: object) -> Iterator[object]:

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
 from scoped_app_config.domain.errors import (
@@ -144,37 +144,46 @@ def _at_scope(scope: ScopeRef) -> ColumnElement[bool]:
     return and_(FragmentRow.scope_type == scope.scope_type, scope_id)
 
 
+# The write path's statements are built once (SQLAlchemy then finds their compiled form by
+# cache key without rebuilding and re-coercing the expression on every write).
+_LOCK_DEFINITIONS = (
+    select(DefinitionRow.config_name, AllowListRow.rank)
+    .outerjoin(
+        AllowListRow,
+        and_(
+            AllowListRow.config_name == DefinitionRow.config_name,
+            AllowListRow.scope_type == bindparam("scope_type", type_=AllowListRow.scope_type.type),
+        ),
+    )
+    .where(DefinitionRow.config_name.in_(bindparam("names", expanding=True)))
+    .order_by(DefinitionRow.config_name)
+    .with_for_update(of=DefinitionRow)
+)
+
+_MAX_RANKS = (
+    select(FragmentRow.config_name, func.max(FragmentRow.rank))
+    .where(FragmentRow.config_name.in_(bindparam("names", expanding=True)))
+    .group_by(FragmentRow.config_name)
+)
+
+
 async def _lock_definitions(
-    session: AsyncSession, config_names: Sequence[str], scope_type: ScopeType
+    session: AsyncSession | AsyncConnection, config_names: Sequence[str], scope_type: ScopeType
 ) -> dict[str, int | None]:
     """Lock the definitions in sorted name order; map each registered name to its entry rank.
 
     None means registered but not allowed at this scope type; absent means unregistered.
     """
-    statement = (
-        select(DefinitionRow.config_name, AllowListRow.rank)
-        .outerjoin(
-            AllowListRow,
-            and_(
-                AllowListRow.config_name == DefinitionRow.config_name,
-                AllowListRow.scope_type == scope_type,
-            ),
-        )
-        .where(DefinitionRow.config_name.in_(sorted(config_names)))
-        .order_by(DefinitionRow.config_name)
-        .with_for_update(of=DefinitionRow)
-    )
-    return {name: rank for name, rank in (await session.execute(statement))}
+    parameters = {"scope_type": scope_type, "names": sorted(config_names)}
+    return {name: rank for name, rank in (await session.execute(_LOCK_DEFINITIONS, parameters))}
 
 
-async def _next_ranks(session: AsyncSession, config_names: Sequence[str]) -> dict[str, int]:
+async def _next_ranks(
+    session: AsyncSession | AsyncConnection, config_names: Sequence[str]
+) -> dict[str, int]:
     """Current maximum fragment rank per name plus the step (the first fragment gets the step)."""
-    statement = (
-        select(FragmentRow.config_name, func.max(FragmentRow.rank))
-        .where(FragmentRow.config_name.in_(config_names))
-        .group_by(FragmentRow.config_name)
-    )
-    maxima = dict((await session.execute(statement)).all())
+    found = await session.execute(_MAX_RANKS, {"names": list(config_names)})
+    maxima: dict[str, int] = {name: rank for name, rank in found}
     return {name: maxima.get(name, 0) + FRAGMENT_RANK_STEP for name in config_names}
 
 
@@ -327,16 +336,19 @@ class AppConfigFragmentDBSource(DBSource):
             return []
         names, scope_type = upserter.config_names, upserter.scope.scope_type
         async with begin_write(self._sessions) as session:
-            gate = await _lock_definitions(session, names, scope_type)
+            # Core statements on the session's connection: no ORM entities are involved, and
+            # the ORM execution layer is a large share of a write's CPU.
+            connection = await session.connection()
+            gate = await _lock_definitions(connection, names, scope_type)
             entry_ranks: dict[str, int] = {}
             for name in names:
                 entry_rank = gate.get(name)
                 if entry_rank is None:
                     raise WriteNotAllowed(name, scope_type)
                 entry_ranks[name] = entry_rank
-            values = upserter.build_values(await _next_ranks(session, names))
+            values = upserter.build_values(await _next_ranks(connection, names))
             try:
-                rows = (await session.execute(_UPSERT, values)).all()
+                rows = (await connection.execute(_UPSERT, values)).all()
             except IntegrityError as error:
                 raise_for_integrity(error, upserter.integrity_checks)
             by_name = {
