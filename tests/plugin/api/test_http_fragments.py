@@ -24,6 +24,7 @@ from api_support import (
 
 # tests/ is on sys.path for pytest (tests/conftest.py); mypy sees this directory alone.
 from plugin_host import (  # type: ignore[import-not-found, unused-ignore]
+    CONFIGS,
     FRAGMENTS,
     Accounts,
 )
@@ -474,6 +475,30 @@ class TestMyBulkUpsert:
             title=WRITE_NOT_ALLOWED_TITLE,
             msg="Writing app config 'theme' at scope 'user' is not allowed.",
         )
+
+    async def test_the_same_name_twice_is_a_bad_request_and_writes_nothing(
+        self, callers: Callers, theme_registered_everywhere: Registration
+    ) -> None:
+        response = await callers.user.post(
+            f"{FRAGMENTS}/my/bulk-upsert",
+            {
+                "items": [
+                    {"config_name": "theme", "config": {"color": "red"}},
+                    {"config_name": "theme", "config": {"color": "blue"}},
+                ]
+            },
+        )
+        assert_problem(
+            response,
+            400,
+            "generic-bad-request",
+            error_code="app_config_request_invalid_parameters",
+            msg="Each config name may appear only once per upsert.",
+        )
+        merged = assert_ok(
+            await callers.user.post(f"{CONFIGS}/my/get", {"config_names": ["theme"]})
+        )
+        assert merged["app_configs"] == [{"config_name": "theme", "config": {}}]
 
     async def test_scope_in_body_is_bad_request(self, callers: Callers) -> None:
         response = await callers.user.post(
