@@ -17,7 +17,7 @@ from reference_host import migrate
 from reference_host.config_file import load_host_config
 from reference_host.request_id import install_request_id_filter
 from reference_host.servers import ServerChoice, database, servers
-from reference_host.settings import HostSettings
+from reference_host.settings import DEFAULT_GC_YOUNG_THRESHOLD, HostSettings
 
 T = TypeVar("T")
 
@@ -106,7 +106,15 @@ def main(verbose: bool) -> None:
 @click.option("--port", default=8090, show_default=True, envvar="PORT")
 @click.option("--workers", default=1, show_default=True, help="Worker processes (SO_REUSEPORT).")
 @click.option("--no-access-log", is_flag=True)
-def serve(host: str, port: int, workers: int, no_access_log: bool, **options: Any) -> None:
+@click.option(
+    "--gc-threshold",
+    default=DEFAULT_GC_YOUNG_THRESHOLD,
+    show_default=True,
+    help="Allocations between young-generation garbage collections (0: CPython's default).",
+)
+def serve(
+    host: str, port: int, workers: int, no_access_log: bool, gc_threshold: int, **options: Any
+) -> None:
     """Serve the host with its plugins (run `db upgrade` first)."""
     from reference_host.serving import run_workers
 
@@ -118,6 +126,7 @@ def serve(host: str, port: int, workers: int, no_access_log: bool, **options: An
             host=host,
             port=port,
             access_log=not no_access_log,
+            gc_young_threshold=gc_threshold,
         )
         run_workers(settings, workers)
 
