@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import functools
 import hashlib
 import hmac
 
@@ -32,8 +33,13 @@ class SignedRequest:
     api_version: str
 
 
+@functools.cache
+def _empty_body_hash(hash_name: str) -> str:
+    return hashlib.new(hash_name, b"").hexdigest()
+
+
 def string_to_sign(request: SignedRequest, hash_name: str) -> str:
-    empty_body_hash = hashlib.new(hash_name, b"").hexdigest()
+    empty_body_hash = _empty_body_hash(hash_name)  # hash_name is one of SUPPORTED_HASHES
     return (
         f"{request.method.upper()}\n{request.raw_path}\n{request.raw_date}\n"
         f"host:{request.host}\ncontent-type:{request.content_type.lower()}\n"

@@ -17,12 +17,14 @@ from scoped_app_config.api.schemas.app_config import AdminGetAppConfigsInput, Ge
 from scoped_app_config.services.merged_configs import MergedConfig
 
 
+@functools.lru_cache(maxsize=4096)  # names are registered definitions: a bounded set
+def _item_prefix(config_name: str) -> bytes:
+    return b'{"config_name":' + orjson.dumps(config_name) + b',"config":'
+
+
 def merged_response(configs: Sequence[MergedConfig]) -> web.Response:
     """`{"app_configs": [{"config_name": ..., "config": ...}]}` without re-encoding configs."""
-    parts = [
-        b'{"config_name":' + orjson.dumps(c.config_name) + b',"config":' + c.config_json + b"}"
-        for c in configs
-    ]
+    parts = [_item_prefix(c.config_name) + c.config_json + b"}" for c in configs]
     body = b'{"app_configs":[' + b",".join(parts) + b"]}"
     return web.Response(body=body, content_type="application/json")
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, cast
 
 import attrs
@@ -115,7 +115,10 @@ class AppConfigFragmentCacheSource:
         generation_keys = list(scope_keys)
         for name_keys in self._name_generation_keys(viewer, unique):
             generation_keys += name_keys
-        values = await self._read_keys([*self._view_keys(viewer, unique), *generation_keys])
+        all_keys = [*self._view_keys(viewer, unique), *generation_keys]
+        values = await self._mget(all_keys)
+        if not isinstance(values, list) or len(values) != len(all_keys):
+            raise ResponseError(f"malformed MGET reply: {type(values).__name__}")
         found = values[count:]
         tokens = (
             cast(list[bytes], found)
@@ -137,20 +140,15 @@ class AppConfigFragmentCacheSource:
                     hits[name] = config_json
         return CacheLookup(viewer=viewer, hits=hits, tags=tags)
 
-    async def _read_keys(self, all_keys: Sequence[str]) -> list[bytes | None]:
+    def _mget(self, all_keys: Sequence[str]) -> Awaitable[Any]:
         """GET every key in one round trip: one MGET on a single server (shared with other
         lookups through the multiplexed connection when there is one); on a cluster,
         redis-py's `mget_nonatomic` sends one MGET per slot to the node owning it."""
-        values: Any
         if self._multiplexed is not None:
-            values = await self._multiplexed.execute("MGET", *all_keys)
-        elif isinstance(self._client, RedisCluster):
-            values = await self._client.mget_nonatomic(list(all_keys))
-        else:
-            values = await self._client.mget(all_keys)
-        if not isinstance(values, list) or len(values) != len(all_keys):
-            raise ResponseError(f"malformed MGET reply: {type(values).__name__}")
-        return values
+            return self._multiplexed.execute("MGET", *all_keys)
+        if isinstance(self._client, RedisCluster):
+            return self._client.mget_nonatomic(list(all_keys))
+        return self._client.mget(all_keys)
 
     async def _issue_missing_tokens(
         self, generation_keys: Sequence[str], tokens: Sequence[bytes | None]

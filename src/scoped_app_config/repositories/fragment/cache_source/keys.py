@@ -21,6 +21,7 @@ Redis/Valkey cluster:
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 
@@ -28,13 +29,20 @@ PREFIX = "app_config"
 GLOBAL_TAG = "{global}"
 
 
+@functools.lru_cache(maxsize=65_536)
+def _tag(scope_id: uuid.UUID) -> str:
+    """`{<uuid>}`: formatting a UUID costs more than the lookup, and every read formats the
+    same user's and domain's ids several times."""
+    return f"{{{scope_id}}}"
+
+
 def merged_view_key(user_id: uuid.UUID, config_name: str) -> str:
-    return f"{PREFIX}:merged:{{{user_id}}}:{config_name}"
+    return f"{PREFIX}:merged:{_tag(user_id)}:{config_name}"
 
 
 def merged_view_keys(user_id: uuid.UUID, config_names: Sequence[str]) -> list[str]:
-    """`merged_view_key` of each name (the user id is formatted once: the read path's keys)."""
-    prefix = f"{PREFIX}:merged:{{{user_id}}}:"
+    """`merged_view_key` of each name."""
+    prefix = f"{PREFIX}:merged:{_tag(user_id)}:"
     return [prefix + name for name in config_names]
 
 
@@ -43,11 +51,11 @@ def public_view_key(config_name: str) -> str:
 
 
 def user_generation_key(user_id: uuid.UUID) -> str:
-    return f"{PREFIX}:gen:user:{{{user_id}}}"
+    return f"{PREFIX}:gen:user:{_tag(user_id)}"
 
 
 def domain_generation_key(domain_id: uuid.UUID) -> str:
-    return f"{PREFIX}:gen:domain:{{{domain_id}}}"
+    return f"{PREFIX}:gen:domain:{_tag(domain_id)}"
 
 
 def user_name_generation_keys(user_id: uuid.UUID, config_names: Sequence[str]) -> list[str]:
