@@ -206,6 +206,10 @@ def markdown(results: Mapping[str, Any]) -> str:
            if results.get("wrk_version") else "")
         + f"; {args.get('duration')} s per measurement after a {args.get('warmup')} s warm-up;"
         f" host and baselines with {args.get('workers')} worker process(es), access log off",
+        f"- (a), (b) and (c) are measured in {args.get('rounds', 1)} alternating rounds"
+        " (a, b, c, a, b, c, ...) with all three servers up, and each row is the scenario's"
+        " median round (every round's rate is in the JSON twin, `rounds_rps`): the machine's"
+        " speed drifts over minutes, and alternating spreads the drift over all three alike.",
         f"- Data set: {table.get('count', '?')} fragments ({table.get('size', '?')} with"
         f" indexes; mean config {table.get('avg_text', '?')} B as JSON text), 100 definitions"
         f" allow-listed at all 4 scope types, 100 domains, 10,000 users with keypairs;"

@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import orjson
@@ -223,6 +223,43 @@ def series(
     return runs
 
 
+Target = tuple[str, Callable[[], Sequence[SpecRequest]], str]
+"""(label, request spec factory, base URL) of one scenario measured in `interleaved`."""
+
+
+def interleaved(
+    driver: Driver, targets: dict[str, Target], args: argparse.Namespace
+) -> dict[str, dict[str, LoadResult]]:
+    """Measure several scenarios in alternating rounds (a, b, c, a, b, c, ...) at each
+    connection count and keep each scenario's median round. The machine is shared and its
+    speed drifts over minutes; scenarios measured one after another would carry that drift
+    into their ratios, alternating rounds spread it over all of them alike."""
+    if args.warmup > 0:
+        for _, spec_factory, base_url in targets.values():
+            driver.measure(spec_factory(), base_url, min(32, max(args.connections)), args.warmup)
+    runs: dict[str, dict[str, LoadResult]] = {key: {} for key in targets}
+    for connections in args.connections:
+        rounds: dict[str, list[LoadResult]] = {key: [] for key in targets}
+        for _ in range(args.rounds):
+            for key, (_, spec_factory, base_url) in targets.items():
+                load_before = os.getloadavg()[0]
+                result = driver.measure(spec_factory(), base_url, connections, args.duration)
+                result["loadavg_1m_before"] = load_before
+                rounds[key].append(result)
+        for key, (label, _, _) in targets.items():
+            ordered = sorted(rounds[key], key=lambda run: run["rps"])
+            median: dict[str, Any] = dict(ordered[len(ordered) // 2])
+            median["rounds_rps"] = [run["rps"] for run in rounds[key]]
+            runs[key][str(connections)] = cast(LoadResult, median)
+            rates = ", ".join(f"{rate:.0f}" for rate in median["rounds_rps"])
+            log(
+                f"{label} c={connections}: {median['rps']:.0f} req/s (median of {rates}),"
+                f" p50 {median['p50_ms']:.2f} ms, p99 {median['p99_ms']:.2f} ms,"
+                f" errors {sum(run['errors'] for run in rounds[key])}"
+            )
+    return runs
+
+
 async def _fetch(base_url: str, request: SpecRequest) -> tuple[int, bytes]:
     async with (
         aiohttp.ClientSession() as session,
@@ -405,6 +442,9 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=2.0,
                         help="seconds of unrecorded load before each scenario")
     parser.add_argument("--connections", type=_connections, default=[1, 32, 128])
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating rounds of (a), (b), (c) per connection count; each"
+                        " scenario reports its median round")
     parser.add_argument("--workers", type=int, default=1, help="host (and baseline) processes")
     parser.add_argument("--read-users", type=int, default=ds.USERS,
                         help="users the merged reads are spread over (default all 10,000)")
@@ -523,24 +563,36 @@ def _run_benchmark(
         )
         return running(f"baseline-{kind}", command, port, logs / f"{kind}.log", "/", b"{}")
 
-    if "a" in wanted:
-        with start_baseline("fixed") as server:
-            body = fetch(server.base_url, baseline_spec(data)[0])
-            scenarios["a"] = {"runs": series(
-                driver, "(a)", lambda: baseline_spec(data), server.base_url, args
-            ), "response_bytes": len(body)}
-
     read_body = b""
-    with start_host("host-cache", cache=True) as host:
+    with start_host("host-cache", cache=True) as host, ExitStack() as baselines:
         url = host.base_url
         reads = functools.partial(merged_read_spec, data, url, read_users)
         if wanted & set("bcf"):
             warm(driver, reads(), url, f"(c) merged views of {read_users} users")
             read_body = fetch(url, reads()[0])
             asyncio.run(_redis_set(redis_url, BASELINE_KEY, read_body))
+        # (a), (b) and (c) in alternating rounds, their servers up side by side (an idle
+        # server costs nothing): their ratios are the targets.
+        targets: dict[str, Target] = {}
+        sizes: dict[str, int] = {}
+        if "a" in wanted:
+            fixed = baselines.enter_context(start_baseline("fixed"))
+            targets["a"] = ("(a)", lambda: baseline_spec(data), fixed.base_url)
+            sizes["a"] = len(fetch(fixed.base_url, baseline_spec(data)[0]))
+        if "b" in wanted:
+            if not read_body:
+                raise RuntimeError("(b) needs a merged-read response (run with c)")
+            cached = baselines.enter_context(start_baseline("redis"))
+            targets["b"] = ("(b)", lambda: baseline_spec(data), cached.base_url)
+            sizes["b"] = len(read_body)
         if "c" in wanted:
-            scenarios["c"] = {"runs": series(driver, "(c)", reads, url, args),
-                              "response_bytes": len(read_body)}
+            targets["c"] = ("(c)", reads, url)
+            sizes["c"] = len(read_body)
+        if targets:
+            for key, runs in interleaved(driver, targets, args).items():
+                scenarios[key] = {"runs": runs, "response_bytes": sizes[key]}
+        baselines.close()
+        if "c" in wanted:
             if args.hot_users:
                 hot = functools.partial(merged_read_spec, data, url, args.hot_users)
                 scenarios["c_hot"] = {"runs": series(driver, "(c) hot users", hot, url, args),
@@ -559,14 +611,6 @@ def _run_benchmark(
             writes = functools.partial(upsert_spec, data, url, len(data.users))
             scenarios["f_write"] = {"runs": series(driver, "(f) upsert", writes, url, args)}
             results["mixed"] = mixed(driver, data, url, reads, writes, args)
-
-    if "b" in wanted:
-        if not read_body:
-            raise RuntimeError("(b) needs a merged-read response (run with c)")
-        with start_baseline("redis") as server:
-            scenarios["b"] = {"runs": series(
-                driver, "(b)", lambda: baseline_spec(data), server.base_url, args
-            ), "response_bytes": len(read_body)}
 
     if "d" in wanted:
         with start_host("host-nocache", cache=False) as host:
