@@ -210,6 +210,8 @@ def markdown(results: Mapping[str, Any]) -> str:
         " (a, b, c, a, b, c, ...) with all three servers up, and each row is the scenario's"
         " median round (every round's rate is in the JSON twin, `rounds_rps`): the machine's"
         " speed drifts over minutes, and alternating spreads the drift over all three alike.",
+        f"- Host config: {args.get('host_config') or 'manifest defaults with a 3600 s view TTL'}"
+        " (the default 300 s would expire the views warmed at the start mid-run)",
         f"- Data set: {table.get('count', '?')} fragments ({table.get('size', '?')} with"
         f" indexes; mean config {table.get('avg_text', '?')} B as JSON text), 100 definitions"
         f" allow-listed at all 4 scope types, 100 domains, 10,000 users with keypairs;"

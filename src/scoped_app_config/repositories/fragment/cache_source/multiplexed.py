@@ -15,8 +15,9 @@ Only the standalone client is multiplexed; a cluster client keeps redis-py's per
 
 Failures never hang a caller: a broken connection fails every queued call at once and the next
 call reconnects. A caller cancelled by its timeout leaves its future queued (the reply, when it
-comes, is dropped); once the oldest queued reply is `stall_seconds` overdue the connection is
-dropped, so a hung server cannot make the queue grow without bound.
+comes, is dropped); once replies are owed and none has arrived for `stall_seconds`, the
+connection is dropped, so a hung server cannot make the queue grow without bound. (A busy event
+loop that reads replies late is not a stall: replies keep arriving, only later.)
 """
 
 from __future__ import annotations
@@ -38,14 +39,6 @@ from reference_host.contract import RedisClient
 DEFAULT_STALL_SECONDS = 1.0
 
 
-class _Waiter:
-    __slots__ = ("future", "queued_at")
-
-    def __init__(self, future: asyncio.Future[Any], queued_at: float) -> None:
-        self.future = future
-        self.queued_at = queued_at
-
-
 class MultiplexedConnection:
     def __init__(
         self,
@@ -58,9 +51,10 @@ class MultiplexedConnection:
         self._connection: AbstractConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._connecting = asyncio.Lock()
-        self._waiters: collections.deque[_Waiter] = collections.deque()
+        self._waiters: collections.deque[asyncio.Future[Any]] = collections.deque()
         self._outbox: list[bytes] = []
         self._flush_scheduled = False
+        self._last_reply_at = 0.0
         self._closing: set[asyncio.Task[None]] = set()
 
     @classmethod
@@ -85,14 +79,17 @@ class MultiplexedConnection:
         """Send one command and return its reply (raw bytes, never decoded)."""
         connection = self._connection or await self._connect()
         loop = asyncio.get_running_loop()
-        waiter = _Waiter(loop.create_future(), time.monotonic())
+        now = time.monotonic()
+        if not self._waiters:
+            self._last_reply_at = now  # nothing was owed until now
+        waiter: asyncio.Future[Any] = loop.create_future()
         self._waiters.append(waiter)
         self._outbox.append(hiredis.pack_command(cast(Any, args)))  # its stub types one arg
         if not self._flush_scheduled:
             self._flush_scheduled = True
             loop.call_soon(self._flush, connection)
         try:
-            return await waiter.future
+            return await waiter
         except asyncio.CancelledError:
             self._drop_if_stalled()
             raise
@@ -114,10 +111,12 @@ class MultiplexedConnection:
             return self._connection
 
     def _flush(self, connection: AbstractConnection) -> None:
+        if connection is not self._connection:
+            return  # it failed in between: its commands and waiters went with it
         self._flush_scheduled = False
         outbox, self._outbox = self._outbox, []
-        if connection is not self._connection or not outbox:
-            return  # the connection failed in between; its waiters were failed with it
+        if not outbox:
+            return
         # redis-py's own send is a coroutine; writing synchronously here keeps the bytes on
         # the wire in the order the waiters were queued.
         writer = connection._writer
@@ -139,7 +138,8 @@ class MultiplexedConnection:
                     reply = error
                 if not self._waiters:
                     raise RedisConnectionError("a reply arrived that no command waits for")
-                future = self._waiters.popleft().future
+                self._last_reply_at = time.monotonic()
+                future = self._waiters.popleft()
                 if future.done():
                     continue  # its caller timed out
                 if isinstance(reply, ResponseError):
@@ -155,7 +155,7 @@ class MultiplexedConnection:
         connection = self._connection
         if connection is None or not self._waiters:
             return
-        if time.monotonic() - self._waiters[0].queued_at > self._stall_seconds:
+        if time.monotonic() - self._last_reply_at > self._stall_seconds:
             self._fail(connection, TimeoutError("Redis stopped answering"))
 
     def _fail(self, connection: AbstractConnection, cause: BaseException) -> None:
@@ -164,12 +164,13 @@ class MultiplexedConnection:
             return
         self._connection = None
         self._outbox = []
+        self._flush_scheduled = False  # the next connection schedules its own flush
         waiters, self._waiters = self._waiters, collections.deque()
         for waiter in waiters:
-            if not waiter.future.done():
+            if not waiter.done():
                 error = RedisConnectionError(f"Redis connection lost: {cause}")
                 error.__cause__ = cause
-                waiter.future.set_exception(error)
+                waiter.set_exception(error)
         reader, self._reader = self._reader, None
         if reader is not None and reader is not asyncio.current_task():
             reader.cancel()
