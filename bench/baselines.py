@@ -15,13 +15,14 @@ share the port through SO_REUSEPORT exactly as `reference-host serve --workers N
 from __future__ import annotations
 
 import argparse
+import functools
 import json
-import multiprocessing
-import signal
 from collections.abc import AsyncIterator, Sequence
 
 from aiohttp import web
 from redis.asyncio import BlockingConnectionPool, Redis
+
+from reference_host.serving import new_event_loop, run_in_processes
 
 FIXED_BODY = json.dumps(
     {
@@ -75,7 +76,13 @@ def redis_app(redis_url: str, key: str) -> web.Application:
 def _serve(args: argparse.Namespace, reuse_port: bool) -> None:
     app = fixed_app() if args.kind == "fixed" else redis_app(args.redis_url, args.key)
     web.run_app(
-        app, host="127.0.0.1", port=args.port, reuse_port=reuse_port, access_log=None, print=None
+        app,
+        loop=new_event_loop(),  # the host's event loop (uvloop): ceilings on equal terms
+        host="127.0.0.1",
+        port=args.port,
+        reuse_port=reuse_port,
+        access_log=None,
+        print=None,
     )
 
 
@@ -89,22 +96,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.kind == "redis" and not args.redis_url:
         parser.error("redis needs --redis-url")
-    if args.workers <= 1:
-        _serve(args, reuse_port=False)
-        return
-    context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=_serve, args=(args, True)) for _ in range(args.workers)]
-    for process in processes:
-        process.start()
-
-    def stop(signum: int, _frame: object) -> None:
-        for process in processes:
-            process.terminate()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    for process in processes:
-        process.join()
+    run_in_processes(functools.partial(_serve, args), args.workers)
 
 
 if __name__ == "__main__":

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import logging
 import multiprocessing
 import signal
 import sys
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -56,13 +58,18 @@ def run_workers(settings: HostSettings, workers: int) -> None:
         file=sys.stderr,
         flush=True,
     )
+    run_in_processes(functools.partial(_serve_one, settings), workers)
+
+
+def run_in_processes(serve: Callable[[bool], None], workers: int) -> None:
+    """`serve(reuse_port)` in this process, or in `workers` spawned processes sharing the port
+    through SO_REUSEPORT, stopped together on SIGTERM/SIGINT."""
     if workers <= 1:
-        _serve_one(settings, reuse_port=False)
+        serve(False)
         return
     context = multiprocessing.get_context("spawn")
     processes = [
-        context.Process(target=_serve_one, args=(settings, True), daemon=False)
-        for _ in range(workers)
+        context.Process(target=serve, args=(True,), daemon=False) for _ in range(workers)
     ]
     for process in processes:
         process.start()
