@@ -112,8 +112,19 @@ def main(verbose: bool) -> None:
     show_default=True,
     help="Allocations between young-generation garbage collections (0: CPython's default).",
 )
+@click.option(
+    "--db-pool-pre-ping",
+    is_flag=True,
+    help="Test every pooled database connection before use (three extra round trips each).",
+)
 def serve(
-    host: str, port: int, workers: int, no_access_log: bool, gc_threshold: int, **options: Any
+    host: str,
+    port: int,
+    workers: int,
+    no_access_log: bool,
+    gc_threshold: int,
+    db_pool_pre_ping: bool,
+    **options: Any,
 ) -> None:
     """Serve the host with its plugins (run `db upgrade` first)."""
     from reference_host.serving import run_workers
@@ -127,6 +138,7 @@ def serve(
             port=port,
             access_log=not no_access_log,
             gc_young_threshold=gc_threshold,
+            db_pool_pre_ping=db_pool_pre_ping,
         )
         run_workers(settings, workers)
 

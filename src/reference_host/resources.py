@@ -63,7 +63,7 @@ def build_engine(settings: HostSettings) -> AsyncEngine:
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
+        pool_pre_ping=settings.db_pool_pre_ping,
         json_serializer=encode_json,
         json_deserializer=decode_json,
     )

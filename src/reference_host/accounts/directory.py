@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from reference_host.accounts import db_source
 from reference_host.contract import AccountView
+from reference_host.database import read_reconnecting
 
 
 class HostAccountDirectory:
@@ -15,9 +16,11 @@ class HostAccountDirectory:
         self._engine = engine
 
     async def domain_exists(self, domain_id: uuid.UUID) -> bool:
-        async with self._engine.connect() as conn:
-            return await db_source.domain_exists(conn, domain_id)
+        return await read_reconnecting(
+            self._engine, lambda conn: db_source.domain_exists(conn, domain_id)
+        )
 
     async def find_user(self, user_id: uuid.UUID) -> AccountView | None:
-        async with self._engine.connect() as conn:
-            return await db_source.find_user(conn, user_id)
+        return await read_reconnecting(
+            self._engine, lambda conn: db_source.find_user(conn, user_id)
+        )

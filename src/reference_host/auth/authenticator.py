@@ -25,6 +25,7 @@ from reference_host.auth.signing import (
     signatures_match,
 )
 from reference_host.contract import Caller
+from reference_host.database import read_reconnecting
 
 DATE_HEADERS = ("Date", "X-BackendAI-Date")
 VERSION_HEADER = "X-BackendAI-Version"
@@ -95,8 +96,9 @@ class Authenticator:
         return date
 
     async def _load(self, access_key: str) -> CachedCredentials | None:
-        async with self._engine.connect() as conn:
-            owner = await db_source.find_keypair_owner(conn, access_key)
+        owner = await read_reconnecting(
+            self._engine, lambda conn: db_source.find_keypair_owner(conn, access_key)
+        )
         if owner is None or not owner.keypair_active or not owner.user_active:
             return None
         return CachedCredentials(secret_key=owner.secret_key, caller=owner.caller)
