@@ -79,13 +79,13 @@ class FragmentBulkUpserter:
         """Sorted: parent rows are locked in this order, so overlapping upserts cannot deadlock."""
         return sorted(item.config_name for item in self.items)
 
-    def build_values(self, next_ranks: Mapping[str, int]) -> list[dict[str, Any]]:
+    def build_values(self) -> list[dict[str, Any]]:
+        """Column values per item; the rank of a new fragment is computed by the statement."""
         return [
             {
                 "config_name": item.config_name,
                 "scope_type": self.scope.scope_type,
                 "scope_id": self.scope.scope_id,
-                "rank": next_ranks[item.config_name],
                 "config": dict(item.config),
             }
             for item in self.items

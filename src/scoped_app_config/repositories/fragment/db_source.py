@@ -102,11 +102,26 @@ _SEARCH_COLUMNS = SearchColumns(
 )
 
 
+_NAME_TO_RANK = "name_to_rank"
+"""The upsert's parameter naming the config whose next rank a new row takes (a column's own
+name is reserved for its VALUES entry)."""
+
+
 def _upsert_statement() -> ReturningInsert[Any]:
-    """Insert or replace `config` by natural key: built once, so SQLAlchemy compiles it once
-    (a statement built per call with `.values(rows)` was compiled on every upsert)."""
+    """Insert or replace `config` by natural key; a new row takes its name's max rank + step.
+
+    Computing the rank inside the statement saves a round trip, and stays race-free: the
+    definitions are locked first, and in READ COMMITTED this later statement's snapshot sees
+    every fragment committed before the lock was granted. Built once, so SQLAlchemy compiles it
+    once (a statement built per call with `.values(rows)` was compiled on every upsert)."""
     table = cast(Table, FragmentRow.__table__)
-    insertion = insert(table)
+    others = table.alias("same_name")
+    next_rank = (
+        select(func.coalesce(func.max(others.c.rank), 0) + FRAGMENT_RANK_STEP)
+        .where(others.c.config_name == bindparam(_NAME_TO_RANK))
+        .scalar_subquery()
+    )
+    insertion = insert(table).values(rank=next_rank)
     return insertion.on_conflict_do_update(
         constraint=FRAGMENT_NATURAL_KEY, set_={"config": insertion.excluded.config}
     ).returning(*table.c)
@@ -346,7 +361,9 @@ class AppConfigFragmentDBSource(DBSource):
                 if entry_rank is None:
                     raise WriteNotAllowed(name, scope_type)
                 entry_ranks[name] = entry_rank
-            values = upserter.build_values(await _next_ranks(connection, names))
+            values = [
+                {**row, _NAME_TO_RANK: row["config_name"]} for row in upserter.build_values()
+            ]
             try:
                 rows = (await connection.execute(_UPSERT, values)).all()
             except IntegrityError as error:
