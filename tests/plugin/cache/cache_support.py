@@ -151,16 +151,16 @@ def record_commands(client: RedisClient, monkeypatch: pytest.MonkeyPatch) -> Com
         recorder.round_trips += 1
         return await send_command(*command, **options)
 
-    send_multiplexed = MultiplexedConnection.execute
+    send_multiplexed = MultiplexedConnection.execute_many
 
-    async def recording_multiplexed(self: MultiplexedConnection, *command: Any) -> Any:
-        recorder.commands.append(RecordedCommand(args=command))
+    async def recording_multiplexed(self: MultiplexedConnection, commands: Any) -> Any:
+        recorder.commands.extend(RecordedCommand(args=tuple(command)) for command in commands)
         recorder.round_trips += 1
-        return await send_multiplexed(self, *command)
+        return await send_multiplexed(self, commands)
 
     monkeypatch.setattr(client, "pipeline", recording_pipeline)
     monkeypatch.setattr(client, "execute_command", recording_command)
-    monkeypatch.setattr(MultiplexedConnection, "execute", recording_multiplexed)
+    monkeypatch.setattr(MultiplexedConnection, "execute_many", recording_multiplexed)
     return recorder
 
 

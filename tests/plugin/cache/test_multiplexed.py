@@ -143,3 +143,38 @@ async def test_an_unreachable_server_raises_instead_of_hanging(unused_tcp_port: 
 
 def test_a_cluster_client_is_not_multiplexed(cluster_client: object) -> None:
     assert MultiplexedConnection.for_client(cluster_client) is None  # type: ignore[arg-type]
+
+
+async def test_several_commands_of_one_call_get_their_replies_in_order(
+    redis_client: aioredis.Redis, multiplexed: MultiplexedConnection
+) -> None:
+    replies = await multiplexed.execute_many(
+        [("SET", "mux:a", "1", "EX", 60), ("SET", "mux:b", "2"), ("MGET", "mux:a", "mux:b")]
+    )
+
+    assert replies == [b"OK", b"OK", [b"1", b"2"]]
+    assert 0 < await redis_client.ttl("mux:a") <= 60
+
+
+async def test_one_failing_command_of_several_raises_after_the_others_ran(
+    redis_client: aioredis.Redis, multiplexed: MultiplexedConnection
+) -> None:
+    await redis_client.rpush("mux:list", "a")
+
+    with pytest.raises(ResponseError, match="WRONGTYPE"):
+        await multiplexed.execute_many([("GET", "mux:list"), ("SET", "mux:after", "ran")])
+
+    assert await redis_client.get("mux:after") == b"ran"
+    assert multiplexed.queued == 0
+
+
+async def test_a_command_that_cannot_be_encoded_leaves_the_queue_in_step(
+    redis_client: aioredis.Redis, multiplexed: MultiplexedConnection
+) -> None:
+    await redis_client.set("mux:k", "mine")
+
+    with pytest.raises(TypeError):
+        await multiplexed.execute_many([("GET", "mux:k"), ("GET", None)])  # type: ignore[list-item]
+
+    assert multiplexed.queued == 0
+    assert await multiplexed.execute("GET", "mux:k") == b"mine"

@@ -78,8 +78,8 @@ class AppConfigFragmentCacheSource:
         ttl_seconds: int,
         multiplexed: MultiplexedConnection | None = None,
     ) -> None:
-        """`multiplexed`, when given, carries the lookups (see `multiplexed`); everything
-        else goes through `client`."""
+        """`multiplexed`, when given, carries the lookups and invalidations (see
+        `multiplexed`); everything else goes through `client`."""
         self._client = client
         self._ttl_seconds = ttl_seconds
         self._multiplexed = multiplexed
@@ -210,8 +210,14 @@ class AppConfigFragmentCacheSource:
         await self._bump(generation_keys)
 
     async def _bump(self, generation_keys: Sequence[str]) -> None:
+        unique = list(dict.fromkeys(generation_keys))
+        if self._multiplexed is not None:
+            await self._multiplexed.execute_many(
+                [("SET", key, new_token(), "EX", GENERATION_TTL_SECONDS) for key in unique]
+            )
+            return
         pipe = self._client.pipeline(transaction=False)
-        for key in dict.fromkeys(generation_keys):
+        for key in unique:
             pipe.set(key, new_token(), ex=GENERATION_TTL_SECONDS)
         await pipe.execute()
 

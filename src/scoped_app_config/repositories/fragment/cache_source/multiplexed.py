@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 import hiredis
@@ -77,22 +77,38 @@ class MultiplexedConnection:
 
     async def execute(self, *args: str | bytes | int | float) -> Any:
         """Send one command and return its reply (raw bytes, never decoded)."""
+        (reply,) = await self.execute_many([args])
+        return reply
+
+    async def execute_many(
+        self, commands: Sequence[Sequence[str | bytes | int | float]]
+    ) -> list[Any]:
+        """Send several commands in one write and return their replies in order; if any
+        failed, the first failure is raised once every reply has arrived."""
+        # Encoded first: a command that cannot be encoded must not leave a waiter queued
+        # without a command, which would hand every later reply to the wrong caller.
+        packed = [hiredis.pack_command(cast(Any, tuple(command))) for command in commands]
         connection = self._connection or await self._connect()
         loop = asyncio.get_running_loop()
-        now = time.monotonic()
         if not self._waiters:
-            self._last_reply_at = now  # nothing was owed until now
-        waiter: asyncio.Future[Any] = loop.create_future()
-        self._waiters.append(waiter)
-        self._outbox.append(hiredis.pack_command(cast(Any, args)))  # its stub types one arg
+            self._last_reply_at = time.monotonic()  # nothing was owed until now
+        waiters = [loop.create_future() for _ in packed]
+        self._waiters.extend(waiters)
+        self._outbox.extend(packed)
         if not self._flush_scheduled:
             self._flush_scheduled = True
             loop.call_soon(self._flush, connection)
         try:
-            return await waiter
+            if len(waiters) == 1:
+                return [await waiters[0]]
+            replies = await asyncio.gather(*waiters, return_exceptions=True)
         except asyncio.CancelledError:
             self._drop_if_stalled()
             raise
+        for reply in replies:
+            if isinstance(reply, BaseException):
+                raise reply
+        return replies
 
     async def aclose(self) -> None:
         connection = self._connection
