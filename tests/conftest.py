@@ -26,6 +26,9 @@ from reference_host.embedded import EmbeddedPostgres, EmbeddedRedis
 from reference_host.servers import normalize_database_url
 from reference_host.settings import DATABASE_URL_ENV, REDIS_URL_ENV, HostSettings
 
+# The host-with-plugin fixtures the HTTP API and security suites share.
+pytest_plugins = ["plugin_host_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def work_dir() -> Iterator[Path]:

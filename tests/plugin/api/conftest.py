@@ -1,6 +1,6 @@
-"""HTTP API fixtures: the reference host with the installed plugin (found by its entry point),
-real PostgreSQL and Redis, an account of every role, a signed caller per account, and scenario
-fixtures named after the situation they set up (created through the API as a superadmin).
+"""HTTP API fixtures: the shared host and accounts (tests/plugin_host_fixtures.py), a signed
+caller per account, and scenario fixtures named after the situation they set up (created
+through the API as a superadmin).
 
 Accounts: the superadmin lives in its own domain ("default"); domain A holds the domain admin,
 the user and another user; domain B holds the other-domain admin and the other-domain user.
@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from typing import Final
 
 import pytest
-import redis.asyncio as aioredis
 from api_scenarios import (
     Callers,
     ThemeEverywhere,
@@ -39,42 +38,10 @@ from plugin_host import (  # type: ignore[import-not-found, unused-ignore]
     DEFINITIONS,
     FRAGMENTS,
     Accounts,
-    AiohttpClient,
     HostClient,
-    MakeClient,
-    app_client_factory,
-    create_accounts,
 )
 from scoped_app_config.domain.types import ScopeType
 from scoped_app_config.models import AllowListRow, DefinitionRow, FragmentRow
-
-
-@pytest.fixture
-def make_client(
-    aiohttp_client: AiohttpClient,
-    database_url: str,
-    redis_url: str,
-    redis_client: aioredis.Redis,
-    db_engine: AsyncEngine,
-) -> MakeClient:
-    """Build the host app (plugins discovered by entry point) and a test client for it.
-
-    Defaults: the suite's Redis (flushed after the test by `redis_client`) and the manifest's
-    plugin config; `plugin_config` overrides keys of the plugin's section.
-    """
-    return app_client_factory(aiohttp_client, database_url, redis_url)
-
-
-@pytest.fixture
-async def client(make_client: MakeClient) -> HostClient:
-    """The host with the plugin, the cache on (real Redis)."""
-    return await make_client()
-
-
-@pytest.fixture
-async def accounts(db_engine: AsyncEngine) -> Accounts:
-    """Three domains and six accounts with a keypair each, inserted in one transaction."""
-    return await create_accounts(db_engine)
 
 
 @pytest.fixture
