@@ -16,7 +16,7 @@ SCENARIOS = {
     "a": "(a) bare aiohttp, fixed ~1 KiB JSON",
     "b": "(b) bare aiohttp, one Redis GET",
     "c": "(c) merged read, 3 names, signed, cache on",
-    "c_hot": "(c) hot users only, keypairs stay cached (diagnostic)",
+    "c_hot": "(c) over `--hot-users` users only (diagnostic)",
     "d": "(d) merged read, cache off (--no-redis)",
     "e": "(e) anonymous public read, 3 names",
     "f_write": "(f) single-fragment upsert",

@@ -449,8 +449,8 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--read-users", type=int, default=ds.USERS,
                         help="users the merged reads are spread over (default all 10,000)")
     parser.add_argument("--hot-users", type=int, default=100,
-                        help="also measure (c) over only this many users, whose keypairs stay"
-                        " in the host's 5 s keypair cache (0: skip)")
+                        help="also measure (c) over only this many users: a small working set"
+                        " (keys, views, credentials), against (c)'s 10,000 users (0: skip)")
     parser.add_argument("--warm-connections", type=int, default=4,
                         help="connections used to warm the cache (each view read once)")
     parser.add_argument("--write-rate", type=float, default=100.0,
