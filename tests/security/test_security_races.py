@@ -5,6 +5,7 @@ single creates of one key         exactly one 201, the rest 409
 upsert vs allow-list purge        the write is refused (403) or its fragment is cascaded away;
                                   never an orphan fragment
 creates vs rank re-ordering       ranks stay unique within a config name
+bulk upserts creating one name    each new fragment gets its own rank
 """
 
 from __future__ import annotations
@@ -206,6 +207,41 @@ async def test_concurrent_creates_of_one_name_get_unique_ranks(
     assert _statuses(list(replies)) == {201: len(creators)}
     ranks = [row.rank for row in await _fragments_of(db_engine, RACE)]
     assert len(set(ranks)) == len(ranks) == len(creators), sorted(ranks)
+
+
+async def test_concurrent_bulk_upserts_creating_one_name_get_unique_ranks(
+    callers: Callers, accounts: Accounts, db_engine: AsyncEngine
+) -> None:
+    """The upsert computes a new fragment's rank inside its INSERT, after the definition lock:
+    ten scopes creating the same name at once must still get ten different ranks."""
+    await reseed_world(db_engine, accounts)
+    await _register_race(db_engine, "user", "domain", "domain_user_defaults", "public")
+    own = [callers.user, callers.other_user, callers.other_domain_user]
+    scoped = [
+        (callers.domain_admin, scope("user", accounts.domain_admin["user_id"])),
+        (callers.other_domain_admin, scope("user", accounts.other_domain_admin["user_id"])),
+        (callers.domain_admin, scope("domain", accounts.domain_a)),
+        (callers.domain_admin, scope("domain_user_defaults", accounts.domain_a)),
+        (callers.other_domain_admin, scope("domain", accounts.domain_b)),
+        (callers.superadmin, scope("public")),
+        (callers.superadmin, scope("user", accounts.superadmin["user_id"])),
+    ]
+    item = {"config_name": RACE, "config": {"set": True}}
+
+    replies = await asyncio.gather(
+        *(caller.post(f"{FRAGMENTS}/my/bulk-upsert", {"items": [item]}) for caller in own),
+        *(
+            caller.post(f"{FRAGMENTS}/scoped/bulk-upsert", {"scope": target, "items": [item]})
+            for caller, target in scoped
+        ),
+    )
+
+    writers = len(own) + len(scoped)
+    assert _statuses(list(replies)) == {200: writers}, [r for r in replies if r.status != 200]
+    ranks = [row.rank for row in await _fragments_of(db_engine, RACE)]
+    assert len(set(ranks)) == len(ranks) == writers, sorted(ranks)
+    answered = sorted(reply.json_object()["items"][0]["rank"] for reply in replies)
+    assert answered == sorted(ranks)
 
 
 async def test_a_rank_patch_cannot_duplicate_a_rank_held_in_the_same_name(
