@@ -20,7 +20,7 @@ import random
 import string
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
 
 import asyncpg  # asyncpg ships no type information
@@ -119,38 +119,58 @@ def _config_bodies(rng: random.Random, count: int = 256) -> list[str]:
     return bodies
 
 
-def _fragment_rows(
-    dataset: Dataset,
-) -> Iterator[tuple[str, str, uuid.UUID | None, int, str]]:
-    """(config_name, scope_type, scope_id, rank, config): public, domain-wide, then users."""
+FragmentRecord = tuple[str, str, uuid.UUID | None, int, str]
+"""(config_name, scope_type, scope_id, rank, config as JSON text), in COPY column order."""
 
-    def rows() -> Iterator[tuple[str, str, uuid.UUID | None, int, str]]:
+
+def scoped_fragment_records(
+    total: int,
+    names: Sequence[str],
+    domains: Sequence[uuid.UUID],
+    users: Sequence[uuid.UUID],
+    config: Callable[[int], str],
+) -> Iterator[FragmentRecord]:
+    """The first `total` rows of: every name at public scope, at every domain's
+    domain_user_defaults and domain scope, then at user scope; `config(serial)` gives the n-th
+    row's document. Ranks are unique within a name, in creation order, as the repository
+    assigns them. User rows pair user `u` with name `(k // users + u) % names`, so every user
+    has about the same number of names and no (name, user) pair repeats."""
+
+    def rows() -> Iterator[FragmentRecord]:
         serial = 0
         ranks: dict[str, int] = {}
 
         def rank(name: str) -> int:
-            """Unique within a name, in creation order, as the repository assigns them."""
             ranks[name] = ranks.get(name, 0) + 100
             return ranks[name]
 
-        def config() -> str:
+        def next_config() -> str:
             nonlocal serial
             serial += 1
-            return dataset.write_body(serial)
+            return config(serial)
 
-        for name in dataset.names:
-            yield (name, ScopeType.PUBLIC.value, None, rank(name), config())
+        for name in names:
+            yield (name, ScopeType.PUBLIC.value, None, rank(name), next_config())
         for scope_type in (ScopeType.DOMAIN_USER_DEFAULTS, ScopeType.DOMAIN):
-            for name in dataset.names:
-                for domain in dataset.domains:
-                    yield (name, scope_type.value, domain, rank(name), config())
-        users = dataset.users
-        for k in range(NAMES * len(users)):
-            user = users[k % len(users)]
-            name = dataset.names[(k // len(users) + user.index) % NAMES]
-            yield (name, ScopeType.USER.value, user.user_id, rank(name), config())
+            for name in names:
+                for domain in domains:
+                    yield (name, scope_type.value, domain, rank(name), next_config())
+        for k in range(len(names) * len(users)):
+            user_index = k % len(users)
+            name = names[(k // len(users) + user_index) % len(names)]
+            yield (name, ScopeType.USER.value, users[user_index], rank(name), next_config())
 
-    return islice(rows(), dataset.fragments)
+    return islice(rows(), total)
+
+
+def _fragment_rows(dataset: Dataset) -> Iterator[FragmentRecord]:
+    return scoped_fragment_records(
+        dataset.fragments,
+        dataset.names,
+        dataset.domains,
+        [user.user_id for user in dataset.users],
+        dataset.write_body,
+    )
 
 
 async def load(dsn: str, dataset: Dataset) -> dict[str, float]:

@@ -28,9 +28,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +39,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 import scoped_app_config
+from bench.dataset import scoped_fragment_records
 from reference_host import migrate
 from reference_host.contract import AccountView, Role
 from reference_host.embedded import EmbeddedPostgres
 from reference_host.servers import normalize_database_url
-from scoped_app_config.domain.types import DEFAULT_ALLOW_LIST_RANKS, DomainId, ScopeType, UserId
+from scoped_app_config.domain.types import DEFAULT_ALLOW_LIST_RANKS, DomainId, UserId
 from scoped_app_config.repositories.base.db_source import create_session_factory
 from scoped_app_config.repositories.fragment import (
     AppConfigFragmentDBSource,
@@ -117,47 +117,6 @@ def _config_bodies(rng: random.Random, count: int = 512) -> list[str]:
     return bodies
 
 
-def _fragment_records(
-    total: int,
-    names: Sequence[str],
-    domains: Sequence[uuid.UUID],
-    users: Sequence[uuid.UUID],
-    bodies: Sequence[str],
-) -> Iterator[tuple[str, str, uuid.UUID | None, int, str]]:
-    """(config_name, scope_type, scope_id, rank, config) rows: public, domain-wide, then users.
-
-    User rows pair user `u` with name `(k // users + u) % names`, so every user has about
-    the same number of names and no (name, user) pair repeats.
-    """
-
-    def rows() -> Iterator[tuple[str, str, uuid.UUID | None, int, str]]:
-        serial = 0
-        ranks: dict[str, int] = {}
-
-        def rank(name: str) -> int:
-            """Unique within a name, in creation order, as the repository assigns them."""
-            ranks[name] = ranks.get(name, 0) + 100
-            return ranks[name]
-
-        def config() -> str:
-            nonlocal serial
-            serial += 1
-            return f'{{"serial":{serial},{bodies[serial % len(bodies)]}'
-
-        for name in names:
-            yield (name, ScopeType.PUBLIC.value, None, rank(name), config())
-        for scope_type in (ScopeType.DOMAIN_USER_DEFAULTS, ScopeType.DOMAIN):
-            for name in names:
-                for domain in domains:
-                    yield (name, scope_type.value, domain, rank(name), config())
-        for k in range(len(names) * len(users)):
-            user_index = k % len(users)
-            name = names[(k // len(users) + user_index) % len(names)]
-            yield (name, ScopeType.USER.value, users[user_index], rank(name), config())
-
-    return islice(rows(), total)
-
-
 def _asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
@@ -206,9 +165,16 @@ async def _load(
             )
             timings["accounts, definitions, allow-list"] = time.perf_counter() - started
             started = time.perf_counter()
+            bodies = _config_bodies(rng)
             await connection.copy_records_to_table(
                 FRAGMENTS,
-                records=_fragment_records(total, names, domains, list(users), _config_bodies(rng)),
+                records=scoped_fragment_records(
+                    total,
+                    names,
+                    domains,
+                    list(users),
+                    lambda serial: f'{{"serial":{serial},{bodies[serial % len(bodies)]}',
+                ),
                 columns=["config_name", "scope_type", "scope_id", "rank", "config"],
             )
             timings["fragments (COPY)"] = time.perf_counter() - started
