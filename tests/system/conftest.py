@@ -9,13 +9,26 @@ summary printed at the end of the run ("system scenarios"); docs/reliability.md 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 
 import aiohttp
 import attrs
 import pytest
 from system_load import ApiClient
-from system_stack import REQUEST_TIMEOUT_SECONDS, ReportScenario
+from system_stack import REQUEST_TIMEOUT_SECONDS, ReportScenario, Stack, stack_on_server
+
+
+@pytest.fixture(scope="module")
+def stack(
+    request: pytest.FixtureRequest,
+    server_database_url: str,
+    redis_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Stack]:
+    """Two hosts on a database of the module's own and the suite's Redis (flushed after)."""
+    log_dir = tmp_path_factory.mktemp(f"{request.module.__name__}-hosts")
+    with stack_on_server(server_database_url, redis_url, log_dir) as stack:
+        yield stack
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from pathlib import Path
 import aiohttp
 import attrs
 import redis
-from system_hosts import HostProcess, create_accounts, running_hosts
+from system_hosts import HostProcess, create_accounts, migrated_database, running_hosts
 from system_load import ApiClient, Workload, register_policy
 
 REQUEST_TIMEOUT_SECONDS = 15.0
@@ -54,6 +54,19 @@ def system_stack(
     with running_hosts(HOSTS, database_url, redis_url, log_dir, config_toml) as hosts:
         asyncio.run(_register(hosts[0].endpoint, workload))
         yield Stack(database_url, redis_url, hosts, workload)
+
+
+@contextlib.contextmanager
+def stack_on_server(server_database_url: str, redis_url: str, log_dir: Path) -> Iterator[Stack]:
+    """`system_stack` on a fresh migrated database of the server; Redis is flushed after."""
+    try:
+        with (
+            migrated_database(server_database_url) as database_url,
+            system_stack(database_url, redis_url, log_dir) as stack,
+        ):
+            yield stack
+    finally:
+        flush_redis(redis_url)
 
 
 def flush_redis(url: str) -> None:

@@ -18,9 +18,9 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
-from system_hosts import migrated_database, terminate_connections
+from system_hosts import terminate_connections
 from system_load import OK, ApiClient, LoadGenerator, summarize
-from system_stack import ReportScenario, Stack, flush_redis, system_stack
+from system_stack import ReportScenario, Stack, stack_on_server
 
 from reference_host.embedded import EmbeddedPostgres
 
@@ -32,20 +32,6 @@ TERMINATE_INTERVAL_SECONDS = 0.7
 AFTER_SECONDS = 4.0
 RECOVERY_LIMIT_SECONDS = 5.0
 CLEAN_FAILURES = frozenset({"500 internal-server-error", "503 service-unavailable"})
-
-
-@pytest.fixture(scope="module")
-def stack(
-    server_database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    try:
-        with (
-            migrated_database(server_database_url) as database_url,
-            system_stack(database_url, redis_url, tmp_path_factory.mktemp("db-hosts")) as stack,
-        ):
-            yield stack
-    finally:
-        flush_redis(redis_url)
 
 
 @pytest.fixture(scope="module")
@@ -69,16 +55,9 @@ def own_postgres(
 def restartable_stack(
     own_postgres: EmbeddedPostgres, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
-    try:
-        with (
-            migrated_database(own_postgres.url) as database_url,
-            system_stack(
-                database_url, redis_url, tmp_path_factory.mktemp("restart-hosts")
-            ) as stack,
-        ):
-            yield stack
-    finally:
-        flush_redis(redis_url)
+    log_dir = tmp_path_factory.mktemp("restart-hosts")
+    with stack_on_server(own_postgres.url, redis_url, log_dir) as stack:
+        yield stack
 
 
 async def run_fault(

@@ -9,32 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 
 import pytest
-from system_hosts import migrated_database
 from system_load import CONNECTION_ERROR, OK, ApiClient, LoadGenerator, summarize
-from system_stack import ReportScenario, Stack, flush_redis, system_stack
+from system_stack import ReportScenario, Stack
 
 pytestmark = pytest.mark.heavy
 
 WARM_SECONDS = 2.0
 AFTER_SECONDS = 4.0
 SURVIVOR, VICTIM = 0, 1
-
-
-@pytest.fixture(scope="module")
-def stack(
-    server_database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    try:
-        with (
-            migrated_database(server_database_url) as database_url,
-            system_stack(database_url, redis_url, tmp_path_factory.mktemp("kill-hosts")) as stack,
-        ):
-            yield stack
-    finally:
-        flush_redis(redis_url)
 
 
 async def test_killing_one_host_mid_load_leaves_the_other_serving_every_request(

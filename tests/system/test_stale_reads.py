@@ -9,34 +9,15 @@ requests, and the cache must have served hits (else the check proves nothing abo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import aiohttp
 import pytest
-from system_hosts import migrated_database
 from system_load import ApiClient, LoadGenerator, cache_counts, summarize
-from system_stack import ReportScenario, Stack, flush_redis, system_stack
+from system_stack import ReportScenario, Stack
 
 pytestmark = pytest.mark.heavy
 
 OPERATIONS = 10_500
 MAX_SECONDS = 150.0
-
-
-@pytest.fixture(scope="module")
-def stack(
-    server_database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    log_dir: Path = tmp_path_factory.mktemp("stale-read-hosts")
-    try:
-        with (
-            migrated_database(server_database_url) as database_url,
-            system_stack(database_url, redis_url, log_dir) as stack,
-        ):
-            yield stack
-    finally:
-        flush_redis(redis_url)
 
 
 async def test_no_read_on_either_host_is_older_than_a_write_acknowledged_before_it_began(
