@@ -17,6 +17,7 @@ from typing import Any, Final
 
 import pytest
 from security_support import (
+    Caller,
     Callers,
     Reply,
     assert_ok,
@@ -65,6 +66,24 @@ async def _fragments_of(engine: AsyncEngine, name: str) -> list[FragmentRow]:
             select(FragmentRow).where(FragmentRow.config_name == name)
         )
         return list(result.all())  # type: ignore[arg-type]
+
+
+def _one_writer_per_scope(
+    callers: Callers, accounts: Accounts
+) -> list[tuple[Caller, dict[str, Any]]]:
+    """Ten (caller, scope) pairs, each caller allowed to write its scope, no scope twice."""
+    return [
+        (callers.user, scope("user", accounts.user["user_id"])),
+        (callers.other_user, scope("user", accounts.other_user["user_id"])),
+        (callers.domain_admin, scope("user", accounts.domain_admin["user_id"])),
+        (callers.other_domain_user, scope("user", accounts.other_domain_user["user_id"])),
+        (callers.other_domain_admin, scope("user", accounts.other_domain_admin["user_id"])),
+        (callers.domain_admin, scope("domain", accounts.domain_a)),
+        (callers.domain_admin, scope("domain_user_defaults", accounts.domain_a)),
+        (callers.other_domain_admin, scope("domain", accounts.domain_b)),
+        (callers.superadmin, scope("public")),
+        (callers.superadmin, scope("user", accounts.superadmin["user_id"])),
+    ]
 
 
 def _statuses(replies: list[Reply]) -> Counter[int]:
@@ -184,18 +203,7 @@ async def test_concurrent_creates_of_one_name_get_unique_ranks(
 ) -> None:
     await reseed_world(db_engine, accounts)
     await _register_race(db_engine, "user", "domain", "domain_user_defaults", "public")
-    creators = [
-        (callers.user, scope("user", accounts.user["user_id"])),
-        (callers.other_user, scope("user", accounts.other_user["user_id"])),
-        (callers.domain_admin, scope("user", accounts.domain_admin["user_id"])),
-        (callers.other_domain_user, scope("user", accounts.other_domain_user["user_id"])),
-        (callers.other_domain_admin, scope("user", accounts.other_domain_admin["user_id"])),
-        (callers.domain_admin, scope("domain", accounts.domain_a)),
-        (callers.domain_admin, scope("domain_user_defaults", accounts.domain_a)),
-        (callers.other_domain_admin, scope("domain", accounts.domain_b)),
-        (callers.superadmin, scope("public")),
-        (callers.superadmin, scope("user", accounts.superadmin["user_id"])),
-    ]
+    creators = _one_writer_per_scope(callers, accounts)
 
     replies = await asyncio.gather(
         *(
@@ -216,30 +224,19 @@ async def test_concurrent_bulk_upserts_creating_one_name_get_unique_ranks(
     ten scopes creating the same name at once must still get ten different ranks."""
     await reseed_world(db_engine, accounts)
     await _register_race(db_engine, "user", "domain", "domain_user_defaults", "public")
-    own = [callers.user, callers.other_user, callers.other_domain_user]
-    scoped = [
-        (callers.domain_admin, scope("user", accounts.domain_admin["user_id"])),
-        (callers.other_domain_admin, scope("user", accounts.other_domain_admin["user_id"])),
-        (callers.domain_admin, scope("domain", accounts.domain_a)),
-        (callers.domain_admin, scope("domain_user_defaults", accounts.domain_a)),
-        (callers.other_domain_admin, scope("domain", accounts.domain_b)),
-        (callers.superadmin, scope("public")),
-        (callers.superadmin, scope("user", accounts.superadmin["user_id"])),
-    ]
+    writers = _one_writer_per_scope(callers, accounts)
     item = {"config_name": RACE, "config": {"set": True}}
 
     replies = await asyncio.gather(
-        *(caller.post(f"{FRAGMENTS}/my/bulk-upsert", {"items": [item]}) for caller in own),
         *(
             caller.post(f"{FRAGMENTS}/scoped/bulk-upsert", {"scope": target, "items": [item]})
-            for caller, target in scoped
-        ),
+            for caller, target in writers
+        )
     )
 
-    writers = len(own) + len(scoped)
-    assert _statuses(list(replies)) == {200: writers}, [r for r in replies if r.status != 200]
+    assert _statuses(list(replies)) == {200: len(writers)}, [r for r in replies if r.status != 200]
     ranks = [row.rank for row in await _fragments_of(db_engine, RACE)]
-    assert len(set(ranks)) == len(ranks) == writers, sorted(ranks)
+    assert len(set(ranks)) == len(ranks) == len(writers), sorted(ranks)
     answered = sorted(reply.json_object()["items"][0]["rank"] for reply in replies)
     assert answered == sorted(ranks)
 
