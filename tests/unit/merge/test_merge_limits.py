@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scoped_app_config.merge import (
     DocumentLimitExceeded,
@@ -12,6 +15,7 @@ from scoped_app_config.merge import (
     check_document,
     document_depth,
 )
+from scoped_app_config.merge.limits import encoded_depth
 
 DEFAULT_LIMITS = DocumentLimits()
 
@@ -119,3 +123,42 @@ class TestCheckDocument:
         assert issubclass(DocumentTooDeep, DocumentLimitExceeded)
         assert issubclass(DocumentTooLarge, DocumentLimitExceeded)
         assert issubclass(DocumentLimitExceeded, ValueError)
+
+
+# Strings full of what the encoded-depth count must not mistake for structure: brackets,
+# quotes, backslashes, escapes, NUL and non-ASCII.
+TRICKY_TEXT = st.text(alphabet='[]{}"\\\\u0000,:\x00\n\té😀 ab', max_size=8)
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)  # what orjson encodes
+    | st.floats(allow_nan=False)
+    | TRICKY_TEXT,
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(TRICKY_TEXT, children, max_size=4),
+    max_leaves=40,
+)
+
+
+class TestEncodedDepth:
+    """The depth read off the orjson encoding must be the depth the walk finds."""
+
+    @given(JSON_VALUES)
+    def test_encoded_depth_equals_the_walked_depth(self, doc: Any) -> None:
+        assert encoded_depth(orjson.dumps(doc)) == document_depth(doc)
+
+    @given(JSON_VALUES, st.integers(min_value=1, max_value=8))
+    def test_check_document_agrees_with_the_walk(self, doc: Any, max_depth: int) -> None:
+        limits = DocumentLimits(max_depth=max_depth)
+        if document_depth(doc) > max_depth:
+            with pytest.raises(DocumentTooDeep):
+                check_document(doc, limits)
+        else:
+            check_document(doc, limits)
+
+    def test_what_orjson_refuses_is_still_measured(self) -> None:
+        with pytest.raises(DocumentTooDeep) as raised:
+            check_document({"big": [[2**70]], "x": "\ud800"}, DocumentLimits(max_depth=1))
+        assert raised.value.depth == 3
+        with pytest.raises(DocumentTooLarge):
+            check_document({"big": 2**70}, DocumentLimits(max_bytes=10))

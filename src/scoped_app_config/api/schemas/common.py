@@ -10,6 +10,7 @@ import enum
 from typing import Annotated, Any, Final, Self
 from uuid import UUID
 
+import orjson
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -70,8 +71,22 @@ def refuse_nul(value: str) -> str:
     return value
 
 
+_ESCAPED_NUL = b"\\u0000"
+
+
 def refuse_nul_in_document(document: dict[str, Any]) -> dict[str, Any]:
-    """`refuse_nul` for every key and string value of a JSON document (no recursion)."""
+    """`refuse_nul` for every key and string value of a JSON document (no recursion).
+
+    First in C: orjson writes U+0000 as the escape `\\u0000`, in keys and values alike, so a
+    document whose encoding lacks that escape holds none (most documents; walking a 256 KiB
+    one in Python took ~10 ms). Otherwise, or if orjson refuses the document, the walk
+    decides: the escape may also be the text of an escaped backslash followed by "u0000".
+    """
+    try:
+        if _ESCAPED_NUL not in orjson.dumps(document):
+            return document
+    except TypeError:  # orjson.JSONEncodeError included: too deep, big integers, surrogates
+        pass
     pending: list[Any] = [document]
     while pending:
         item = pending.pop()
