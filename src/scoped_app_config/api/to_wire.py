@@ -1,4 +1,4 @@
-"""Domain values → response models (dumped with `model_dump(mode="json")`, never exclude_none)."""
+"""Domain values → response models, and response models → responses (never exclude_none)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import TypeVar
 from aiohttp import web
 from pydantic import BaseModel
 
-from reference_host.contract import json_response
 from scoped_app_config.api.schemas.allow_list import AllowListNode
 from scoped_app_config.api.schemas.common import ScopeType, SearchPageInfo
 from scoped_app_config.api.schemas.definitions import DefinitionNode
@@ -21,6 +20,14 @@ from scoped_app_config.domain.models import (
 )
 
 T = TypeVar("T")
+
+
+def model_response(model: BaseModel, *, status: int = 200) -> web.Response:
+    """`model` as an application/json response, serialised by pydantic straight to JSON (no
+    intermediate Python objects: a fragment's config is not rebuilt as dicts to be encoded)."""
+    return web.Response(
+        body=model.model_dump_json().encode(), status=status, content_type="application/json"
+    )
 
 
 def fragment_node(fragment: FragmentData) -> FragmentNode:
@@ -69,4 +76,4 @@ def search_response(
             "has_previous_page": result.has_previous_page,
         }
     )
-    return json_response(page.model_dump(mode="json"))
+    return model_response(page)

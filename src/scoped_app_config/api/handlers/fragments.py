@@ -7,7 +7,7 @@ import uuid
 
 from aiohttp import web
 
-from reference_host.contract import current_caller, json_response
+from reference_host.contract import current_caller
 from scoped_app_config.api.from_wire import actor_of, query_of, scope_of
 from scoped_app_config.api.keys import services_of
 from scoped_app_config.api.problems import parse_body
@@ -34,7 +34,7 @@ from scoped_app_config.api.schemas.fragments import (
     UpsertFragmentsPayload,
 )
 from scoped_app_config.api.schemas.search import FragmentSearchInput
-from scoped_app_config.api.to_wire import fragment_node, search_response
+from scoped_app_config.api.to_wire import fragment_node, model_response, search_response
 from scoped_app_config.domain.models import FragmentData
 from scoped_app_config.services.fragments import FragmentChange, FragmentService
 
@@ -45,12 +45,12 @@ def _fragment_id(request: web.Request) -> uuid.UUID:
 
 def _by_names(found: list[FragmentData | None]) -> web.Response:
     payload = FragmentsByNamesPayload([None if f is None else fragment_node(f) for f in found])
-    return json_response(payload.model_dump(mode="json"))
+    return model_response(payload)
 
 
 def _upserted(items: list[FragmentData]) -> web.Response:
     payload = UpsertFragmentsPayload(items=[fragment_node(f) for f in items], failed=[])
-    return json_response(payload.model_dump(mode="json"))
+    return model_response(payload)
 
 
 async def get_scoped_fragments_by_names(request: web.Request) -> web.StreamResponse:
@@ -94,13 +94,13 @@ async def create_fragment(request: web.Request) -> web.StreamResponse:
         actor, scope_of(body.scope), body.config_name, body.config
     )
     payload = FragmentWritePayload(app_config_fragment=fragment_node(fragment))
-    return json_response(payload.model_dump(mode="json"), status=201)
+    return model_response(payload, status=201)
 
 
 async def get_fragment(request: web.Request) -> web.StreamResponse:
     actor = actor_of(current_caller(request))
     fragment = await services_of(request).fragments.get(actor, _fragment_id(request))
-    return json_response(fragment_node(fragment).model_dump(mode="json"))
+    return model_response(fragment_node(fragment))
 
 
 async def update_fragment(request: web.Request) -> web.StreamResponse:
@@ -110,13 +110,13 @@ async def update_fragment(request: web.Request) -> web.StreamResponse:
     change = FragmentChange(config=body.config, rank=body.rank)
     fragment = await services.fragments.update(actor, _fragment_id(request), change)
     payload = FragmentWritePayload(app_config_fragment=fragment_node(fragment))
-    return json_response(payload.model_dump(mode="json"))
+    return model_response(payload)
 
 
 async def delete_fragment(request: web.Request) -> web.StreamResponse:
     actor = actor_of(current_caller(request))
     purged = await services_of(request).fragments.purge(actor, _fragment_id(request))
-    return json_response(PurgePayload(id=purged.id).model_dump(mode="json"))
+    return model_response(PurgePayload(id=purged.id))
 
 
 async def bulk_delete_fragments(request: web.Request) -> web.StreamResponse:
@@ -128,7 +128,7 @@ async def bulk_delete_fragments(request: web.Request) -> web.StreamResponse:
         items=[fragment.id for fragment in result.purged],
         failed=[FragmentDeleteFailure(id=f.id, message=f.message) for f in result.failed],
     )
-    return json_response(payload.model_dump(mode="json"))
+    return model_response(payload)
 
 
 async def search_fragments(request: web.Request) -> web.StreamResponse:
@@ -157,4 +157,4 @@ async def explain_app_config(request: web.Request) -> web.StreamResponse:
             for pointer, c in explanation.provenance.items()
         },
     )
-    return json_response(payload.model_dump(mode="json"))
+    return model_response(payload)

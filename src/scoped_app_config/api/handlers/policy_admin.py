@@ -6,7 +6,6 @@ import uuid
 
 from aiohttp import web
 
-from reference_host.contract import json_response
 from scoped_app_config.api.from_wire import query_of
 from scoped_app_config.api.keys import services_of
 from scoped_app_config.api.problems import parse_body
@@ -23,7 +22,12 @@ from scoped_app_config.api.schemas.definitions import (
     DefinitionWritePayload,
 )
 from scoped_app_config.api.schemas.search import AllowListSearchInput, DefinitionSearchInput
-from scoped_app_config.api.to_wire import allow_list_node, definition_node, search_response
+from scoped_app_config.api.to_wire import (
+    allow_list_node,
+    definition_node,
+    model_response,
+    search_response,
+)
 from scoped_app_config.domain.types import ScopeType
 
 
@@ -36,7 +40,7 @@ async def create_definition(request: web.Request) -> web.StreamResponse:
     body = await parse_body(request, CreateDefinitionInput, services.config.max_body_bytes)
     definition = await services.policy_admin.register(body.config_name)
     payload = DefinitionWritePayload(app_config_definition=definition_node(definition))
-    return json_response(payload.model_dump(mode="json"), status=201)
+    return model_response(payload, status=201)
 
 
 async def search_definitions(request: web.Request) -> web.StreamResponse:
@@ -49,13 +53,13 @@ async def search_definitions(request: web.Request) -> web.StreamResponse:
 async def get_definition(request: web.Request) -> web.StreamResponse:
     services = services_of(request)
     definition = await services.policy_admin.get_definition(_path_id(request, "definition_id"))
-    return json_response(definition_node(definition).model_dump(mode="json"))
+    return model_response(definition_node(definition))
 
 
 async def delete_definition(request: web.Request) -> web.StreamResponse:
     services = services_of(request)
     definition = await services.policy_admin.retire(_path_id(request, "definition_id"))
-    return json_response(PurgePayload(id=definition.id).model_dump(mode="json"))
+    return model_response(PurgePayload(id=definition.id))
 
 
 async def create_allow_list_entry(request: web.Request) -> web.StreamResponse:
@@ -65,7 +69,7 @@ async def create_allow_list_entry(request: web.Request) -> web.StreamResponse:
         body.config_name, ScopeType(body.scope_type), body.rank
     )
     payload = AllowListWritePayload(app_config_allow_list=allow_list_node(entry))
-    return json_response(payload.model_dump(mode="json"), status=201)
+    return model_response(payload, status=201)
 
 
 async def search_allow_list(request: web.Request) -> web.StreamResponse:
@@ -78,7 +82,7 @@ async def search_allow_list(request: web.Request) -> web.StreamResponse:
 async def get_allow_list_entry(request: web.Request) -> web.StreamResponse:
     services = services_of(request)
     entry = await services.policy_admin.get_entry(_path_id(request, "allow_list_id"))
-    return json_response(allow_list_node(entry).model_dump(mode="json"))
+    return model_response(allow_list_node(entry))
 
 
 async def update_allow_list_entry(request: web.Request) -> web.StreamResponse:
@@ -86,10 +90,10 @@ async def update_allow_list_entry(request: web.Request) -> web.StreamResponse:
     body = await parse_body(request, UpdateAllowListInput, services.config.max_body_bytes)
     entry = await services.policy_admin.rerank(_path_id(request, "allow_list_id"), body.rank)
     payload = AllowListWritePayload(app_config_allow_list=allow_list_node(entry))
-    return json_response(payload.model_dump(mode="json"))
+    return model_response(payload)
 
 
 async def delete_allow_list_entry(request: web.Request) -> web.StreamResponse:
     services = services_of(request)
     entry = await services.policy_admin.disallow(_path_id(request, "allow_list_id"))
-    return json_response(PurgePayload(id=entry.id).model_dump(mode="json"))
+    return model_response(PurgePayload(id=entry.id))

@@ -58,7 +58,8 @@ class RequestModel(BaseModel):
 class ResponseModel(BaseModel):
     """Base of every response body; fields with defaults are still required in the schema.
 
-    Dump with `model_dump(mode="json")` and never `exclude_none`: the SDK needs `scope_id: null`.
+    Dump with `model_dump_json()` (`to_wire.model_response`) and never `exclude_none`: the SDK
+    needs `scope_id: null`.
     """
 
     model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
