@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from scoped_app_config.domain.errors import (
     AppConfigDefinitionNotFound,
@@ -103,25 +104,28 @@ _SEARCH_COLUMNS = SearchColumns(
 
 
 _NAME_TO_RANK = "name_to_rank"
-"""The upsert's parameter naming the config whose next rank a new row takes (a column's own
+"""The parameter naming the config whose next rank is computed (in the upsert, a column's own
 name is reserved for its VALUES entry)."""
 
 
-def _upsert_statement() -> ReturningInsert[Any]:
-    """Insert or replace `config` by natural key; a new row takes its name's max rank + step.
-
-    Computing the rank inside the statement saves a round trip, and stays race-free: the
-    definitions are locked first, and in READ COMMITTED this later statement's snapshot sees
-    every fragment committed before the lock was granted. Built once, so SQLAlchemy compiles it
-    once (a statement built per call with `.values(rows)` was compiled on every upsert)."""
-    table = cast(Table, FragmentRow.__table__)
-    others = table.alias("same_name")
-    next_rank = (
-        select(func.coalesce(func.max(others.c.rank), 0) + FRAGMENT_RANK_STEP)
-        .where(others.c.config_name == bindparam(_NAME_TO_RANK))
+def _next_rank_of_named_config() -> ScalarSelect[Any]:
+    """The next rank of config `name_to_rank`: its fragments' maximum plus the step (the first
+    fragment gets the step). Run after the definition lock, so concurrent writers of the name
+    see each other's fragments (READ COMMITTED: each statement takes a fresh snapshot)."""
+    table = cast(Table, FragmentRow.__table__).alias("same_name")
+    return (
+        select(func.coalesce(func.max(table.c.rank), 0) + FRAGMENT_RANK_STEP)
+        .where(table.c.config_name == bindparam(_NAME_TO_RANK))
         .scalar_subquery()
     )
-    insertion = insert(table).values(rank=next_rank)
+
+
+def _upsert_statement() -> ReturningInsert[Any]:
+    """Insert or replace `config` by natural key; a new row takes its name's next rank inside
+    the statement (a round trip less than asking first). Built once, so SQLAlchemy compiles it
+    once (a statement built per call with `.values(rows)` was compiled on every upsert)."""
+    table = cast(Table, FragmentRow.__table__)
+    insertion = insert(table).values(rank=_next_rank_of_named_config())
     return insertion.on_conflict_do_update(
         constraint=FRAGMENT_NATURAL_KEY, set_={"config": insertion.excluded.config}
     ).returning(*table.c)
@@ -175,11 +179,7 @@ _LOCK_DEFINITIONS = (
     .with_for_update(of=DefinitionRow)
 )
 
-_MAX_RANKS = (
-    select(FragmentRow.config_name, func.max(FragmentRow.rank))
-    .where(FragmentRow.config_name.in_(bindparam("names", expanding=True)))
-    .group_by(FragmentRow.config_name)
-)
+_NEXT_RANK = select(_next_rank_of_named_config())
 
 
 async def _lock_definitions(
@@ -193,15 +193,6 @@ async def _lock_definitions(
     return {name: rank for name, rank in (await session.execute(_LOCK_DEFINITIONS, parameters))}
 
 
-async def _next_ranks(
-    session: AsyncSession | AsyncConnection, config_names: Sequence[str]
-) -> dict[str, int]:
-    """Current maximum fragment rank per name plus the step (the first fragment gets the step)."""
-    found = await session.execute(_MAX_RANKS, {"names": list(config_names)})
-    maxima: dict[str, int] = {name: rank for name, rank in found}
-    return {name: maxima.get(name, 0) + FRAGMENT_RANK_STEP for name in config_names}
-
-
 class AppConfigFragmentDBSource(DBSource):
     @_policy
     async def create(self, creator: FragmentCreator) -> FragmentData:
@@ -213,7 +204,7 @@ class AppConfigFragmentDBSource(DBSource):
             entry_rank = gate[name]
             if entry_rank is None:
                 raise WriteNotAllowed(name, scope_type)
-            next_rank = (await _next_ranks(session, [name]))[name]
+            next_rank = (await session.execute(_NEXT_RANK, {_NAME_TO_RANK: name})).scalar_one()
             row = creator.build_row(next_rank)
             await insert_row(session, row, creator.integrity_checks)
             return _fragment(row, entry_rank)
