@@ -119,8 +119,8 @@ def targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     mixed = results.get("mixed")
     if mixed:
         ratio = mixed["under_writes"]["rps"] / mixed["read_only"]["rps"]
-        rounds = ", ".join(f"{r:.2f}" for r in mixed.get("rounds_ratio", [ratio]))
-        write_errors = mixed.get("write_errors", mixed["writer"]["errors"])
+        rounds = ", ".join(f"{r:.2f}" for r in mixed["rounds_ratio"])
+        write_errors = mixed["write_errors"]
         row(
             f"reads under {mixed['write_rate']:.0f} writes/s >= 0.8 x read-only",
             f"{ratio:.2f} x, median pair of {rounds} (writer achieved"
