@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import hypothesis
 import pytest
 import redis.asyncio as aioredis
 from sqlalchemy.engine import make_url
@@ -28,6 +29,11 @@ from reference_host.settings import DATABASE_URL_ENV, REDIS_URL_ENV, HostSetting
 
 # The host-with-plugin fixtures the HTTP API and security suites share.
 pytest_plugins = ["plugin_host_fixtures"]
+
+# Property tests check behaviour, not speed: hypothesis's 200 ms deadline per example failed a
+# merge-identity test once on this 2-core machine while servers ran beside the suite.
+hypothesis.settings.register_profile("no_deadline", deadline=None)
+hypothesis.settings.load_profile("no_deadline")
 
 
 @pytest.fixture(scope="session")
