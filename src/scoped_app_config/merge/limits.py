@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from array import array
 from collections.abc import Iterator, Mapping
 from itertools import accumulate
@@ -73,16 +72,23 @@ def _standard_library_size(doc: object) -> int:
     return len(encoded.encode("utf-8", "surrogatepass"))
 
 
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_NOT_A_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_ALL_BUT_QUOTES_AND_BRACKETS = bytes(b for b in range(256) if b not in b'"[]{}')
 _BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1, +1, -1, -1 as signed bytes
 
 
 def encoded_depth(encoded: bytes) -> int:
     """``document_depth`` of the document whose JSON text is ``encoded``: the deepest bracket
-    nesting once strings (keys included) are cut out, counted in C."""
-    brackets = _JSON_STRING.sub(b"", encoded).translate(None, _NOT_A_BRACKET)
-    return max(accumulate(array("b", brackets.translate(_BRACKET_STEPS))), default=0)
+    nesting once strings (keys included) are cut out, counted in C.
+
+    Escaped backslashes go first, then escaped quotes (pairs removed left to right are exactly
+    the escapes a JSON parser reads). Every quote left delimits a string; once all but quotes
+    and brackets are deleted, a string is a pair of quotes around the brackets it held.
+    """
+    unescaped = encoded.replace(b"\\\\", b"").replace(b'\\"', b"")
+    structure = unescaped.translate(None, _ALL_BUT_QUOTES_AND_BRACKETS).replace(b'""', b"")
+    if b'"' in structure:  # some string holds a bracket: drop the pieces between quotes
+        structure = b"".join(structure.split(b'"')[::2])
+    return max(accumulate(array("b", structure.translate(_BRACKET_STEPS))), default=0)
 
 
 def document_depth(doc: object) -> int:
