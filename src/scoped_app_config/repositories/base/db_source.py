@@ -22,7 +22,14 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    AsyncSessionTransaction,
+    AsyncTransaction,
+    async_sessionmaker,
+)
 
 from reference_host.contract import LayerMetrics
 from scoped_app_config.domain.errors import InvalidParameters
@@ -92,12 +99,31 @@ async def begin_write(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
     async with sessions() as session:
         transaction = await session.begin()
         yield session
-        try:
-            await transaction.commit()
-        except DBAPIError as error:
-            if is_transient(error):
-                raise CommitOutcomeUnknown("Lost the connection while committing.") from error
-            raise
+        await _commit(transaction)
+
+
+@asynccontextmanager
+async def begin_core_write(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncConnection]:
+    """`begin_write` for Core statements only: a connection of the sessions' engine, without
+    an ORM session (whose bookkeeping is a large share of a short write's CPU)."""
+    engine = sessions.kw["bind"]
+    if not isinstance(engine, AsyncEngine):
+        raise TypeError("the session factory is not bound to an AsyncEngine")
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        yield connection
+        await _commit(transaction)
+
+
+async def _commit(transaction: AsyncSessionTransaction | AsyncTransaction) -> None:
+    try:
+        await transaction.commit()
+    except DBAPIError as error:
+        if is_transient(error):
+            raise CommitOutcomeUnknown("Lost the connection while committing.") from error
+        raise
 
 
 @asynccontextmanager

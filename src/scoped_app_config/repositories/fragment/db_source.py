@@ -52,6 +52,7 @@ from scoped_app_config.repositories.base.db_source import (
     NIL_UUID,
     DBSource,
     SearchColumns,
+    begin_core_write,
     begin_read,
     begin_write,
     insert_row,
@@ -165,6 +166,8 @@ def _at_scope(scope: ScopeRef) -> ColumnElement[bool]:
 
 # The write path's statements are built once (SQLAlchemy then finds their compiled form by
 # cache key without rebuilding and re-coercing the expression on every write).
+_NAMES = ARRAY(String)
+
 _LOCK_DEFINITIONS = (
     select(DefinitionRow.config_name, AllowListRow.rank)
     .outerjoin(
@@ -174,7 +177,9 @@ _LOCK_DEFINITIONS = (
             AllowListRow.scope_type == bindparam("scope_type", type_=AllowListRow.scope_type.type),
         ),
     )
-    .where(DefinitionRow.config_name.in_(bindparam("names", expanding=True)))
+    # One array parameter rather than an expanding IN: the SQL text is the same for any number
+    # of names, so it is neither re-rendered per call nor prepared once per count.
+    .where(DefinitionRow.config_name == any_(bindparam("names", type_=_NAMES)))
     .order_by(DefinitionRow.config_name)
     .with_for_update(of=DefinitionRow)
 )
@@ -341,10 +346,7 @@ class AppConfigFragmentDBSource(DBSource):
         if not upserter.items:
             return []
         names, scope_type = upserter.config_names, upserter.scope.scope_type
-        async with begin_write(self._sessions) as session:
-            # Core statements on the session's connection: no ORM entities are involved, and
-            # the ORM execution layer is a large share of a write's CPU.
-            connection = await session.connection()
+        async with begin_core_write(self._sessions) as connection:
             gate = await _lock_definitions(connection, names, scope_type)
             entry_ranks: dict[str, int] = {}
             for name in names:
@@ -411,7 +413,7 @@ class AppConfigFragmentDBSource(DBSource):
                 and_(FragmentRow.scope_type == ScopeType.USER, FragmentRow.scope_id == user_id)
             )
         statement = _WITH_ENTRY_RANK.where(
-            FragmentRow.config_name == any_(bindparam("config_names", names, type_=ARRAY(String))),
+            FragmentRow.config_name == any_(bindparam("config_names", names, type_=_NAMES)),
             or_(*visible),
         ).order_by(AllowListRow.rank, FragmentRow.rank, FragmentRow.id)
         async with begin_read(self._sessions) as session:
