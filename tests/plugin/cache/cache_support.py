@@ -1,8 +1,9 @@
 """Shared pieces of the cache tests: who views (`Population`) and what goes on the wire.
 
-`record_commands(client, monkeypatch)` wraps the client's `pipeline()` (and its direct
-`execute_command`) so a test can count what an operation costs on the wire and check which hash
-slots each command touches, on a single server and on a cluster alike.
+`record_commands(client, monkeypatch)` wraps the client's `pipeline()`, its direct
+`execute_command` and the multiplexed connection's queue, so a test can count what an operation
+costs on the wire and check which hash slots each command touches, on a single server and on a
+cluster alike.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import attrs
+import hiredis
 import pytest
 from redis.crc import key_slot
 
@@ -151,16 +153,20 @@ def record_commands(client: RedisClient, monkeypatch: pytest.MonkeyPatch) -> Com
         recorder.round_trips += 1
         return await send_command(*command, **options)
 
-    send_multiplexed = MultiplexedConnection.execute_many
+    enqueue_multiplexed = MultiplexedConnection._enqueue
 
-    async def recording_multiplexed(self: MultiplexedConnection, commands: Any) -> Any:
-        recorder.commands.extend(RecordedCommand(args=tuple(command)) for command in commands)
+    async def recording_multiplexed(self: MultiplexedConnection, packed: Any) -> Any:
+        # What goes on the wire, decoded back: each packed command is a RESP array of strings.
+        wire = hiredis.Reader()
+        for command in packed:
+            wire.feed(command)
+            recorder.commands.append(RecordedCommand(args=tuple(wire.gets())))
         recorder.round_trips += 1
-        return await send_multiplexed(self, commands)
+        return await enqueue_multiplexed(self, packed)
 
     monkeypatch.setattr(client, "pipeline", recording_pipeline)
     monkeypatch.setattr(client, "execute_command", recording_command)
-    monkeypatch.setattr(MultiplexedConnection, "execute_many", recording_multiplexed)
+    monkeypatch.setattr(MultiplexedConnection, "_enqueue", recording_multiplexed)
     return recorder
 
 

@@ -48,6 +48,23 @@ async def test_hundreds_of_concurrent_commands_each_get_their_own_reply(
     assert multiplexed.queued == 0
 
 
+async def test_replies_larger_than_one_read_arrive_whole_and_in_order(
+    redis_client: aioredis.Redis, multiplexed: MultiplexedConnection
+) -> None:
+    """A reply spread over several socket reads (the reader takes 64 KiB at a time), between
+    small ones, each to its own caller."""
+    big = bytes(range(256)) * 1024  # 256 KiB, every byte value, CR and LF included
+    await redis_client.set("mux:big", big)
+    await redis_client.set("mux:small", b"small")
+
+    replies = await asyncio.gather(
+        *(multiplexed.execute("GET", "mux:big" if i % 3 == 0 else "mux:small") for i in range(30))
+    )
+
+    assert replies == [big if i % 3 == 0 else b"small" for i in range(30)]
+    assert multiplexed.queued == 0
+
+
 async def test_they_share_one_connection(
     redis_client: aioredis.Redis, multiplexed: MultiplexedConnection
 ) -> None:

@@ -8,9 +8,10 @@ connection: each queues its encoded command and a future; the commands queued du
 of the event loop leave in a single write; one reader task hands each reply to the oldest
 waiting future.
 
-redis-py still does the rest: the connection is built from the client's own pool settings
-(AUTH, SELECT, TLS, unix sockets) and replies are parsed by its hiredis parser; commands are
-encoded by hiredis itself (several times faster than redis-py's encoder).
+redis-py opens the connection from the client's own pool settings (AUTH, SELECT, TLS, unix
+sockets); from then on hiredis does the protocol: it encodes the commands (several times faster
+than redis-py's encoder) and parses the replies, every reply one read brought in one go rather
+than one redis-py coroutine chain per reply.
 Only the standalone client is multiplexed; a cluster client keeps redis-py's per-node pools.
 
 Failures never hang a caller: a broken connection fails every queued call at once and the next
@@ -32,11 +33,12 @@ import hiredis
 from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+from redis.exceptions import InvalidResponse, ResponseError
 
 from reference_host.contract import RedisClient
 
 DEFAULT_STALL_SECONDS = 1.0
+READ_SIZE = 65536
 
 
 class MultiplexedConnection:
@@ -56,6 +58,7 @@ class MultiplexedConnection:
         self._flush_scheduled = False
         self._last_reply_at = 0.0
         self._closing: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
     def for_client(
@@ -77,8 +80,16 @@ class MultiplexedConnection:
 
     async def execute(self, *args: str | bytes | int | float) -> Any:
         """Send one command and return its reply (raw bytes, never decoded)."""
-        (reply,) = await self.execute_many([args])
-        return reply
+        return await self.execute_packed(hiredis.pack_command(cast(Any, args)))
+
+    async def execute_packed(self, packed: bytes) -> Any:
+        """`execute` of a command already encoded by `hiredis.pack_command`."""
+        (waiter,) = await self._enqueue([packed])
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            self._drop_if_stalled()
+            raise
 
     async def execute_many(
         self, commands: Sequence[Sequence[str | bytes | int | float]]
@@ -88,19 +99,8 @@ class MultiplexedConnection:
         # Encoded first: a command that cannot be encoded must not leave a waiter queued
         # without a command, which would hand every later reply to the wrong caller.
         packed = [hiredis.pack_command(cast(Any, tuple(command))) for command in commands]
-        connection = self._connection or await self._connect()
-        loop = asyncio.get_running_loop()
-        if not self._waiters:
-            self._last_reply_at = time.monotonic()  # nothing was owed until now
-        waiters = [loop.create_future() for _ in packed]
-        self._waiters.extend(waiters)
-        self._outbox.extend(packed)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            loop.call_soon(self._flush, connection)
+        waiters = await self._enqueue(packed)
         try:
-            if len(waiters) == 1:
-                return [await waiters[0]]
             replies = await asyncio.gather(*waiters, return_exceptions=True)
         except asyncio.CancelledError:
             self._drop_if_stalled()
@@ -109,6 +109,21 @@ class MultiplexedConnection:
             if isinstance(reply, BaseException):
                 raise reply
         return replies
+
+    async def _enqueue(self, packed: Sequence[bytes]) -> list[asyncio.Future[Any]]:
+        """Queue encoded commands for the next flush; their reply futures, in order."""
+        connection = self._connection or await self._connect()
+        loop = self._loop
+        assert loop is not None  # set by _connect
+        if not self._waiters:
+            self._last_reply_at = time.monotonic()  # nothing was owed until now
+        waiters = [loop.create_future() for _ in packed]
+        self._waiters.extend(waiters)
+        self._outbox.extend(packed)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush, connection)
+        return waiters
 
     async def aclose(self) -> None:
         connection = self._connection
@@ -122,6 +137,8 @@ class MultiplexedConnection:
             if self._connection is None:
                 connection = self._new_connection()
                 await connection.connect()  # type: ignore[no-untyped-call]
+                # Kept: asyncio.get_running_loop() costs a getpid() system call on Python 3.11.
+                self._loop = asyncio.get_running_loop()
                 self._connection = connection
                 self._reader = asyncio.create_task(self._read_replies(connection))
             return self._connection
@@ -146,26 +163,35 @@ class MultiplexedConnection:
 
     async def _read_replies(self, connection: AbstractConnection) -> None:
         try:
+            stream = connection._reader
+            if stream is None:
+                raise RedisConnectionError("connection lost before reading")
+            # hiredis hands error replies back as ResponseError instances, not raised.
+            parser = hiredis.Reader(protocolError=InvalidResponse, replyError=ResponseError)
             while True:
-                reply: Any
-                try:
-                    reply = await connection.read_response(disable_decoding=True)
-                except ResponseError as error:  # an error reply answers one command only
-                    reply = error
-                if not self._waiters:
-                    raise RedisConnectionError("a reply arrived that no command waits for")
-                self._last_reply_at = time.monotonic()
-                future = self._waiters.popleft()
-                if future.done():
-                    continue  # its caller timed out
-                if isinstance(reply, ResponseError):
-                    future.set_exception(reply)
-                else:
-                    future.set_result(reply)
+                data = await stream.read(READ_SIZE)
+                if not data:
+                    raise RedisConnectionError("Redis closed the connection")
+                parser.feed(data)
+                while (reply := parser.gets()) is not False:
+                    self._deliver(reply)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             self._fail(connection, exc)
+
+    def _deliver(self, reply: Any) -> None:
+        """Hand one reply to the oldest waiting future (an error reply answers one command)."""
+        if not self._waiters:
+            raise RedisConnectionError("a reply arrived that no command waits for")
+        self._last_reply_at = time.monotonic()
+        future = self._waiters.popleft()
+        if future.done():
+            return  # its caller timed out
+        if isinstance(reply, ResponseError):
+            future.set_exception(reply)
+        else:
+            future.set_result(reply)
 
     def _drop_if_stalled(self) -> None:
         connection = self._connection
