@@ -182,6 +182,15 @@ def _load_row(label: str, connections: str, run: Mapping[str, Any], size: Any) -
     )
 
 
+def _keypair_cache_note(ttl: float | None) -> str:
+    if ttl is None:
+        return "keypairs cached for the default 600 s"
+    return (
+        f"keypairs cached for {ttl:.0f} s (`serve --auth-cache-ttl`; with the 600 s default every"
+        " keypair the warm-up loaded would expire at once mid-run)"
+    )
+
+
 def markdown(results: Mapping[str, Any]) -> str:
     m = results["machine"]
     table = results.get("table", {})
@@ -213,7 +222,8 @@ def markdown(results: Mapping[str, Any]) -> str:
         " The reads of (f) alternate the same way (read-only, under writes, read-only, ...)"
         " and report the pair with the median ratio.",
         f"- Host config: {args.get('host_config') or 'manifest defaults with a 3600 s view TTL'}"
-        " (the default 300 s would expire the views warmed at the start mid-run)",
+        " (the default 300 s would expire the views warmed at the start mid-run); "
+        + _keypair_cache_note(results.get("auth_cache_ttl_s")),
         f"- Data set: {table.get('count', '?')} fragments ({table.get('size', '?')} with"
         f" indexes; mean config {table.get('avg_text', '?')} B as JSON text), 100 definitions"
         f" allow-listed at all 4 scope types, 100 domains, 10,000 users with keypairs;"

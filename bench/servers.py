@@ -134,6 +134,7 @@ def host_command(
     workers: int,
     data_dir: Path,
     config: Path | None = None,
+    auth_cache_ttl: float | None = None,
 ) -> list[str]:
     command = [
         *host_cli(),
@@ -151,6 +152,8 @@ def host_command(
     command += ["--redis-url", redis_url] if redis_url is not None else ["--no-redis"]
     if config is not None:
         command += ["--config", str(config)]
+    if auth_cache_ttl is not None:
+        command += ["--auth-cache-ttl", str(auth_cache_ttl)]
     return command
 
 

@@ -14,6 +14,7 @@ import click
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from reference_host import migrate
+from reference_host.auth.keypair_cache import DEFAULT_TTL_SECONDS as DEFAULT_AUTH_CACHE_TTL
 from reference_host.config_file import load_host_config
 from reference_host.request_id import install_request_id_filter
 from reference_host.servers import ServerChoice, database, servers
@@ -117,6 +118,14 @@ def main(verbose: bool) -> None:
     is_flag=True,
     help="Test every pooled database connection before use (three extra round trips each).",
 )
+@click.option(
+    "--auth-cache-ttl",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_AUTH_CACHE_TTL,
+    show_default=True,
+    help="Seconds a keypair stays cached in a worker (0: read it on every request). Account"
+    " changes reach every worker at once through PostgreSQL; this bounds a missed one.",
+)
 def serve(
     host: str,
     port: int,
@@ -124,6 +133,7 @@ def serve(
     no_access_log: bool,
     gc_threshold: int,
     db_pool_pre_ping: bool,
+    auth_cache_ttl: float,
     **options: Any,
 ) -> None:
     """Serve the host with its plugins (run `db upgrade` first)."""
@@ -139,6 +149,7 @@ def serve(
             access_log=not no_access_log,
             gc_young_threshold=gc_threshold,
             db_pool_pre_ping=db_pool_pre_ping,
+            auth_cache_ttl_seconds=auth_cache_ttl,
         )
         run_workers(settings, workers)
 

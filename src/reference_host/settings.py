@@ -7,6 +7,8 @@ from typing import Any
 
 import attrs
 
+from reference_host.auth.keypair_cache import DEFAULT_TTL_SECONDS as DEFAULT_AUTH_CACHE_TTL_SECONDS
+
 DEFAULT_GC_YOUNG_THRESHOLD = 50_000
 
 
@@ -39,7 +41,7 @@ class HostSettings:
     the requests in flight survive, get promoted and are scanned again and again; measured at
     32 connections this cost ~15 % of a cached read's CPU and tripled its p99 (bench/README.md).
     0 keeps the interpreter's default."""
-    auth_cache_ttl_seconds: float = 600.0
+    auth_cache_ttl_seconds: float = DEFAULT_AUTH_CACHE_TTL_SECONDS
     """How long a worker may reuse a keypair it looked up (see auth/keypair_cache.py). Account
     changes reach every worker at once through LISTEN/NOTIFY; this is the last bound if that
     channel fails unnoticed. 0 disables the cache."""
