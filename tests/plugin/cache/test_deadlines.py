@@ -109,3 +109,21 @@ def test_one_instance_serves_successive_event_loops() -> None:
     elapsed = asyncio.run(ended_after(deadlines, 0.3, 5))  # a later deadline than that timer
 
     assert 0.3 <= elapsed < 0.3 + SLACK
+
+
+async def test_a_call_that_swallows_the_timeout_leaves_its_task_uncancelled() -> None:
+    """Some code catches CancelledError and returns; the task must not stay marked as being
+    cancelled (asyncio.timeout, TaskGroup and the next deadline rely on `cancelling()`)."""
+    deadlines = Deadlines()
+
+    async def swallowing() -> str:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            return "swallowed"
+        return "slept"
+
+    assert await bounded(deadlines, 0.05, swallowing()) == "swallowed"
+
+    task = asyncio.current_task()
+    assert task is not None and task.cancelling() == 0

@@ -48,10 +48,12 @@ class Deadlines:
     def finish(self, deadline: Deadline, error: BaseException | None) -> None:
         """End the call; raise `TimeoutError` if `error` is the timer's cancellation."""
         self._pending.discard(deadline)
+        # Uncancelled even when the call swallowed the cancellation, as asyncio.timeout does:
+        # the task must not stay marked as being cancelled.
         if (
             deadline.expired
-            and isinstance(error, asyncio.CancelledError)
             and deadline.task.uncancel() <= deadline.cancelling
+            and isinstance(error, asyncio.CancelledError)
         ):
             raise TimeoutError from error
 
