@@ -89,32 +89,28 @@ class AppConfigFragmentCacheSource:
             return [keys.public_view_key(name) for name in names]
         return keys.merged_view_keys(viewer.user_id, names)
 
-    def _scope_generation_keys(self, viewer: Viewer) -> list[str]:
+    def _generation_keys(self, viewer: Viewer, names: Sequence[str]) -> tuple[list[str], list[str]]:
+        """The scope-wide generation keys of the viewer's scopes, and after them, scope by scope,
+        the per-name key of each name (scope-major)."""
         scope_keys = [keys.public_generation_key()]
+        name_keys = [keys.name_generation_key(name) for name in names]
         if viewer.domain_id is not None:
-            scope_keys.append(keys.domain_generation_key(viewer.domain_id))
+            domain_key = keys.domain_generation_key(viewer.domain_id)
+            scope_keys.append(domain_key)
+            name_keys += keys.name_keys_under(domain_key, names)
         if viewer.user_id is not None:
-            scope_keys.append(keys.user_generation_key(viewer.user_id))
-        return scope_keys
-
-    def _name_generation_keys(self, viewer: Viewer, names: Sequence[str]) -> list[list[str]]:
-        """Per scope of the viewer, the per-name generation key of each name."""
-        per_scope = [[keys.name_generation_key(name) for name in names]]
-        if viewer.domain_id is not None:
-            per_scope.append(keys.domain_name_generation_keys(viewer.domain_id, names))
-        if viewer.user_id is not None:
-            per_scope.append(keys.user_name_generation_keys(viewer.user_id, names))
-        return per_scope
+            user_key = keys.user_generation_key(viewer.user_id)
+            scope_keys.append(user_key)
+            name_keys += keys.name_keys_under(user_key, names)
+        return scope_keys, name_keys
 
     async def get_merged_configs(self, viewer: Viewer, names: Sequence[str]) -> CacheLookup:
         unique = list(dict.fromkeys(names))
         if not unique:
             return CacheLookup(viewer=viewer, hits={}, tags={})
         count = len(unique)
-        scope_keys = self._scope_generation_keys(viewer)
-        generation_keys = list(scope_keys)
-        for name_keys in self._name_generation_keys(viewer, unique):
-            generation_keys += name_keys
+        scope_keys, name_keys = self._generation_keys(viewer, unique)
+        generation_keys = scope_keys + name_keys
         all_keys = [*self._view_keys(viewer, unique), *generation_keys]
         values = await self._mget(all_keys)
         if not isinstance(values, list) or len(values) != len(all_keys):

@@ -29,11 +29,16 @@ PREFIX = "app_config"
 GLOBAL_TAG = "{global}"
 
 
-@functools.lru_cache(maxsize=65_536)
 def _tag(scope_id: uuid.UUID) -> str:
     """`{<uuid>}`: formatting a UUID costs more than the lookup, and every read formats the
     same user's and domain's ids several times."""
-    return f"{{{scope_id}}}"
+    return _tag_of(scope_id.int)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _tag_of(value: int) -> str:
+    # Keyed by the UUID's integer: hashing a UUID object runs Python code, an int's does not.
+    return f"{{{uuid.UUID(int=value)}}}"
 
 
 def merged_view_key(user_id: uuid.UUID, config_name: str) -> str:
@@ -59,12 +64,16 @@ def domain_generation_key(domain_id: uuid.UUID) -> str:
 
 
 def user_name_generation_keys(user_id: uuid.UUID, config_names: Sequence[str]) -> list[str]:
-    prefix = f"{user_generation_key(user_id)}:"
-    return [prefix + name for name in config_names]
+    return name_keys_under(user_generation_key(user_id), config_names)
 
 
 def domain_name_generation_keys(domain_id: uuid.UUID, config_names: Sequence[str]) -> list[str]:
-    prefix = f"{domain_generation_key(domain_id)}:"
+    return name_keys_under(domain_generation_key(domain_id), config_names)
+
+
+def name_keys_under(scope_generation_key: str, config_names: Sequence[str]) -> list[str]:
+    """The per-name generation keys of a user or domain scope, from its scope-wide key."""
+    prefix = f"{scope_generation_key}:"
     return [prefix + name for name in config_names]
 
 
