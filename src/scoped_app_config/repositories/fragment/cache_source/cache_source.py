@@ -225,11 +225,7 @@ def fragment_generation_key(
     views of that name only, for every viewer of the scope."""
     if scope_type is ScopeType.PUBLIC:
         return keys.name_generation_key(config_name)
-    if scope_id is None:
-        raise ValueError(f"scope '{scope_type}' needs a scope id")
-    if scope_type is ScopeType.USER:
-        return keys.user_name_generation_keys(scope_id, [config_name])[0]
-    return keys.domain_name_generation_keys(scope_id, [config_name])[0]
+    return keys.name_keys_under(scope_generation_key(scope_type, scope_id), [config_name])[0]
 
 
 def scope_generation_key(scope_type: ScopeType, scope_id: uuid.UUID | None) -> str:

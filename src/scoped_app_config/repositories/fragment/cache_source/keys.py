@@ -63,14 +63,6 @@ def domain_generation_key(domain_id: uuid.UUID) -> str:
     return f"{PREFIX}:gen:domain:{_tag(domain_id)}"
 
 
-def user_name_generation_keys(user_id: uuid.UUID, config_names: Sequence[str]) -> list[str]:
-    return name_keys_under(user_generation_key(user_id), config_names)
-
-
-def domain_name_generation_keys(domain_id: uuid.UUID, config_names: Sequence[str]) -> list[str]:
-    return name_keys_under(domain_generation_key(domain_id), config_names)
-
-
 def name_keys_under(scope_generation_key: str, config_names: Sequence[str]) -> list[str]:
     """The per-name generation keys of a user or domain scope, from its scope-wide key."""
     prefix = f"{scope_generation_key}:"
