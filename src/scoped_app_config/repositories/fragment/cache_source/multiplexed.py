@@ -80,11 +80,7 @@ class MultiplexedConnection:
 
     async def execute(self, *args: str | bytes | int | float) -> Any:
         """Send one command and return its reply (raw bytes, never decoded)."""
-        return await self.execute_packed(hiredis.pack_command(cast(Any, args)))
-
-    async def execute_packed(self, packed: bytes) -> Any:
-        """`execute` of a command already encoded by `hiredis.pack_command`."""
-        (waiter,) = await self._enqueue([packed])
+        (waiter,) = await self._enqueue([hiredis.pack_command(cast(Any, args))])
         try:
             return await waiter
         except asyncio.CancelledError:
