@@ -354,9 +354,9 @@ class AppConfigFragmentDBSource(DBSource):
                 if entry_rank is None:
                     raise WriteNotAllowed(name, scope_type)
                 entry_ranks[name] = entry_rank
-            values = [
-                {**row, _NAME_TO_RANK: row["config_name"]} for row in upserter.build_values()
-            ]
+            values = upserter.build_values()
+            for row in values:
+                row[_NAME_TO_RANK] = row["config_name"]
             try:
                 rows = (await connection.execute(_UPSERT, values)).all()
             except IntegrityError as error:
