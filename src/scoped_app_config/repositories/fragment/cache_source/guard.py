@@ -1,8 +1,7 @@
 """A sick Redis must cost latency, never correctness: bounded calls, failures logged and counted.
 
 Every cache call runs under a short timeout, plus the event loop's current lag (see
-`loop_lag`: time a reply spends waiting for a busy loop is not Redis being slow); one timer
-serves the timeouts of all pending calls (see `deadlines`). After
+`loop_lag`: time a reply spends waiting for a busy loop is not Redis being slow). After
 `failure_threshold` consecutive failures the breaker opens and cache calls are skipped (the
 caller falls back to the database) until `open_seconds` have passed; then calls probe Redis
 again (each still bounded by the timeout), a success closes the breaker and a failure reopens
@@ -12,6 +11,7 @@ the error counter moves when Redis is asked.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -21,7 +21,6 @@ import attrs
 from redis.exceptions import RedisClusterException, RedisError
 
 from reference_host.contract import LayerMetrics
-from scoped_app_config.repositories.fragment.cache_source.deadlines import Deadlines
 from scoped_app_config.repositories.fragment.cache_source.loop_lag import LoopLagMonitor
 
 log = logging.getLogger(__name__)
@@ -91,7 +90,6 @@ class CacheGuard:
         self.outcomes = outcomes
         self.breaker = breaker or CircuitBreaker()
         self.loop_lag = loop_lag or LoopLagMonitor()
-        self._deadlines = Deadlines()
 
     @property
     def timeout_seconds(self) -> float:
@@ -109,16 +107,13 @@ class CacheGuard:
         if not always and not self.breaker.allows_call():
             raise CacheUnavailable(operation)
         try:
-            async with self._layer_metrics.observe(
-                domain=CACHE_SOURCE_DOMAIN, layer=CACHE_SOURCE_LAYER, operation=operation
+            async with (
+                self._layer_metrics.observe(
+                    domain=CACHE_SOURCE_DOMAIN, layer=CACHE_SOURCE_LAYER, operation=operation
+                ),
+                asyncio.timeout(self.timeout_seconds),
             ):
-                deadline = self._deadlines.start(self.timeout_seconds)
-                try:
-                    result = await work()
-                except BaseException as error:
-                    self._deadlines.finish(deadline, error)  # the timer's cancellation: timeout
-                    raise
-                self._deadlines.finish(deadline, None)
+                result = await work()
         except CACHE_FAILURES:
             self.breaker.record_failure()
             self.outcomes.error(operation)
