@@ -24,9 +24,14 @@ def _item_prefix(config_name: str) -> bytes:
 
 def merged_response(configs: Sequence[MergedConfig]) -> web.Response:
     """`{"app_configs": [{"config_name": ..., "config": ...}]}` without re-encoding configs."""
-    parts = [_item_prefix(c.config_name) + c.config_json + b"}" for c in configs]
-    body = b'{"app_configs":[' + b",".join(parts) + b"]}"
-    return web.Response(body=body, content_type="application/json")
+    # One join: the configs are most of the body, and each concatenation would copy them again.
+    parts = [b'{"app_configs":[']
+    for config in configs:
+        parts += (_item_prefix(config.config_name), config.config_json, b"},")
+    if configs:
+        parts[-1] = b"}"
+    parts.append(b"]}")
+    return web.Response(body=b"".join(parts), content_type="application/json")
 
 
 async def get_my_app_configs(request: web.Request) -> web.StreamResponse:
