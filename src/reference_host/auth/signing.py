@@ -53,7 +53,8 @@ def derive_signing_key(secret_key: str, date: dt.date, host: str, hash_name: str
 
 
 def sign_with_key(signing_key: bytes, request: SignedRequest, hash_name: str) -> str:
-    return hmac.new(signing_key, string_to_sign(request, hash_name).encode(), hash_name).hexdigest()
+    # hmac.digest is OpenSSL's one-shot HMAC: no HMAC object per request.
+    return hmac.digest(signing_key, string_to_sign(request, hash_name).encode(), hash_name).hex()
 
 
 def sign(secret_key: str, request: SignedRequest, date: dt.datetime, hash_name: str) -> str:
