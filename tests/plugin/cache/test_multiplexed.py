@@ -65,6 +65,22 @@ async def test_replies_larger_than_one_read_arrive_whole_and_in_order(
     assert multiplexed.queued == 0
 
 
+async def test_many_replies_of_views_size_arriving_together_each_reach_their_caller(
+    redis_client: aioredis.Redis, multiplexed: MultiplexedConnection
+) -> None:
+    """Replies of a few KiB (a merged view's size) that one socket read brings by the dozen,
+    several straddling the slices the parser is fed in, each whole and to its own caller."""
+    values = {f"mux:view:{i}": bytes([65 + i % 26]) * (2500 + 97 * i) for i in range(120)}
+    await redis_client.mset(values)
+
+    replies = await asyncio.gather(
+        *(multiplexed.execute("MGET", key, "mux:none") for key in values)
+    )
+
+    assert replies == [[value, None] for value in values.values()]
+    assert multiplexed.queued == 0
+
+
 async def test_they_share_one_connection(
     redis_client: aioredis.Redis, multiplexed: MultiplexedConnection
 ) -> None:

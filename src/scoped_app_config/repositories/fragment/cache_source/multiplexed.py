@@ -9,9 +9,10 @@ of the event loop leave in a single write; one reader task hands each reply to t
 waiting future.
 
 redis-py opens the connection from the client's own pool settings (AUTH, SELECT, TLS, unix
-sockets); from then on hiredis does the protocol: it encodes the commands (several times faster
-than redis-py's encoder) and parses the replies, every reply one read brought in one go rather
-than one redis-py coroutine chain per reply.
+sockets); then the transport is handed to a small protocol of our own, and hiredis does the
+rest: it encodes the commands (several times faster than redis-py's encoder) and parses the
+replies straight from the event loop's data callback, every reply one read brought in one go.
+redis-py's stream reader would copy each read twice more and wake a reader task for it.
 Only the standalone client is multiplexed; a cluster client keeps redis-py's per-node pools.
 
 Failures never hang a caller: a broken connection fails every queued call at once and the next
@@ -38,7 +39,38 @@ from redis.exceptions import InvalidResponse, ResponseError
 from reference_host.contract import RedisClient
 
 DEFAULT_STALL_SECONDS = 1.0
-READ_SIZE = 65536
+FEED_SIZE = 4096
+"""hiredis moves the unparsed rest of its buffer to the front after each reply it hands out,
+so a read is fed in slices of this size: what is moved stays small however much one read
+brought (fed whole, a read of many 8 KiB views was moved again after every one of them)."""
+
+
+class _ReplyProtocol(asyncio.Protocol):
+    """The connection's transport callbacks, once redis-py has opened it."""
+
+    def __init__(self, owner: MultiplexedConnection, connection: AbstractConnection) -> None:
+        self._owner = owner
+        self._connection = connection
+        self._parser = hiredis.Reader(protocolError=InvalidResponse, replyError=ResponseError)
+
+    def data_received(self, data: bytes) -> None:
+        if self._owner._connection is not self._connection:
+            return  # retired, and closing: its waiters were failed already
+        parser, deliver = self._parser, self._owner._deliver
+        try:
+            for start in range(0, len(data), FEED_SIZE):
+                parser.feed(data, start, min(FEED_SIZE, len(data) - start))
+                while (reply := parser.gets()) is not False:
+                    deliver(reply)
+        except Exception as exc:  # a protocol error, or a reply nothing waits for
+            self._owner._fail(self._connection, exc)
+
+    def eof_received(self) -> bool:
+        return False  # close the transport; connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        cause = exc or RedisConnectionError("Redis closed the connection")
+        self._owner._fail(self._connection, cause)
 
 
 class MultiplexedConnection:
@@ -51,7 +83,6 @@ class MultiplexedConnection:
         self._new_connection = new_connection
         self._stall_seconds = stall_seconds
         self._connection: AbstractConnection | None = None
-        self._reader: asyncio.Task[None] | None = None
         self._connecting = asyncio.Lock()
         self._waiters: collections.deque[asyncio.Future[Any]] = collections.deque()
         self._outbox: list[bytes] = []
@@ -133,10 +164,15 @@ class MultiplexedConnection:
             if self._connection is None:
                 connection = self._new_connection()
                 await connection.connect()  # type: ignore[no-untyped-call]
+                writer = connection._writer
+                if writer is None:
+                    raise RedisConnectionError("connection lost while opening")
+                # From here on the replies reach `_ReplyProtocol`, not redis-py's stream reader
+                # (the handshake's replies were all read: Redis sends nothing unasked).
+                writer.transport.set_protocol(_ReplyProtocol(self, connection))
                 # Kept: asyncio.get_running_loop() costs a getpid() system call on Python 3.11.
                 self._loop = asyncio.get_running_loop()
                 self._connection = connection
-                self._reader = asyncio.create_task(self._read_replies(connection))
             return self._connection
 
     def _flush(self, connection: AbstractConnection) -> None:
@@ -155,25 +191,6 @@ class MultiplexedConnection:
         try:
             writer.writelines(outbox)
         except (OSError, RuntimeError) as exc:
-            self._fail(connection, exc)
-
-    async def _read_replies(self, connection: AbstractConnection) -> None:
-        try:
-            stream = connection._reader
-            if stream is None:
-                raise RedisConnectionError("connection lost before reading")
-            # hiredis hands error replies back as ResponseError instances, not raised.
-            parser = hiredis.Reader(protocolError=InvalidResponse, replyError=ResponseError)
-            while True:
-                data = await stream.read(READ_SIZE)
-                if not data:
-                    raise RedisConnectionError("Redis closed the connection")
-                parser.feed(data)
-                while (reply := parser.gets()) is not False:
-                    self._deliver(reply)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
             self._fail(connection, exc)
 
     def _deliver(self, reply: Any) -> None:
@@ -209,9 +226,6 @@ class MultiplexedConnection:
                 error = RedisConnectionError(f"Redis connection lost: {cause}")
                 error.__cause__ = cause
                 waiter.set_exception(error)
-        reader, self._reader = self._reader, None
-        if reader is not None and reader is not asyncio.current_task():
-            reader.cancel()
         task = asyncio.get_running_loop().create_task(connection.disconnect(nowait=True))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
