@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import attrs
 import pytest
 
 from reference_host.auth.header import MalformedAuthorization, parse_authorization
-from reference_host.auth.signing import SignedRequest, parse_request_date
+from reference_host.auth.keypair_cache import CachedCredentials
+from reference_host.auth.signing import SignedRequest, parse_request_date, sign_with_mac
 from reference_host.auth.signing import sign as server_sign
 from signing import sign
 
@@ -28,6 +30,30 @@ def test_server_signature_matches_worked_vector() -> None:
     date = parse_request_date(VECTOR_DATE)
     assert date is not None
     assert server_sign(VECTOR_SECRET, request, date, "sha256") == VECTOR_SIGNATURE
+
+
+def test_a_cached_signing_mac_signs_every_request_as_if_fresh() -> None:
+    """The authenticator signs with a copy of a keyed HMAC kept per keypair and day: signing
+    must leave it as it was, request after request."""
+    first = SignedRequest(
+        method="POST",
+        raw_path="/v2/app-config/my/get",
+        raw_date=VECTOR_DATE,
+        host="127.0.0.1:8090",
+        content_type="application/json",
+        api_version="v9.20250722",
+    )
+    second = attrs.evolve(first, raw_path="/v2/app-config/public/get")
+    date = parse_request_date(VECTOR_DATE)
+    assert date is not None
+    credentials = CachedCredentials(secret_key=VECTOR_SECRET, caller=None)  # type: ignore[arg-type]
+    mac = credentials.signing_mac(date.date(), "127.0.0.1:8090", "sha256")
+
+    signatures = [sign_with_mac(mac, request, "sha256") for request in (first, second, first)]
+
+    assert signatures[0] == signatures[2] == VECTOR_SIGNATURE
+    assert signatures[1] == server_sign(VECTOR_SECRET, second, date, "sha256") != VECTOR_SIGNATURE
+    assert credentials.signing_mac(date.date(), "127.0.0.1:8090", "sha256") is mac
 
 
 def test_test_signer_matches_worked_vector() -> None:

@@ -21,7 +21,7 @@ from reference_host.auth.keypair_cache import CachedCredentials, KeypairCache
 from reference_host.auth.signing import (
     SignedRequest,
     parse_request_date,
-    sign_with_key,
+    sign_with_mac,
     signatures_match,
 )
 from reference_host.contract import Caller
@@ -83,8 +83,8 @@ class Authenticator:
             api_version=api_version,
         )
         day = date.astimezone(dt.UTC).date()
-        key = credentials.signing_key(day, request.host, params.hash_name)
-        expected = sign_with_key(key, signed, params.hash_name)
+        mac = credentials.signing_mac(day, request.host, params.hash_name)
+        expected = sign_with_mac(mac, signed, params.hash_name)
         if not signatures_match(expected, params.signature):
             raise problems.signature_mismatch()
         return credentials.caller

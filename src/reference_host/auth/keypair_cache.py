@@ -24,6 +24,7 @@ Design (and what it guarantees):
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import time
 import uuid
 import weakref
@@ -32,7 +33,7 @@ from collections.abc import Awaitable, Callable
 
 import attrs
 
-from reference_host.auth.signing import derive_signing_key
+from reference_host.auth.signing import derive_signing_key, keyed_mac
 from reference_host.contract import Caller
 
 DEFAULT_TTL_SECONDS = 600.0
@@ -46,21 +47,22 @@ MAX_SIGNING_KEYS_PER_KEYPAIR = 8
 class CachedCredentials:
     secret_key: str
     caller: Caller
-    _signing_keys: dict[tuple[dt.date, str, str], bytes] = attrs.field(
-        factory=dict, eq=False, repr=False, alias="_signing_keys"
+    _signing_macs: dict[tuple[dt.date, str, str], hmac.HMAC] = attrs.field(
+        factory=dict, eq=False, repr=False, alias="_signing_macs"
     )
 
-    def signing_key(self, day: dt.date, host: str, hash_name: str) -> bytes:
-        """The derived key (`signing.derive_signing_key`), kept while the credentials are
-        cached: two HMACs saved per request, gone with the entry when the keypair changes."""
+    def signing_mac(self, day: dt.date, host: str, hash_name: str) -> hmac.HMAC:
+        """An HMAC keyed with the derived key (`signing.derive_signing_key`), kept while the
+        credentials are cached: two HMACs and a key setup saved per request, gone with the
+        entry when the keypair changes. Copy it to sign (`signing.sign_with_mac`)."""
         memo_key = (day, host, hash_name)
-        key = self._signing_keys.get(memo_key)
-        if key is None:
-            key = derive_signing_key(self.secret_key, day, host, hash_name)
-            if len(self._signing_keys) >= MAX_SIGNING_KEYS_PER_KEYPAIR:
-                self._signing_keys.clear()  # a client cycling Host headers or days
-            self._signing_keys[memo_key] = key
-        return key
+        mac = self._signing_macs.get(memo_key)
+        if mac is None:
+            mac = keyed_mac(derive_signing_key(self.secret_key, day, host, hash_name), hash_name)
+            if len(self._signing_macs) >= MAX_SIGNING_KEYS_PER_KEYPAIR:
+                self._signing_macs.clear()  # a client cycling Host headers or days
+            self._signing_macs[memo_key] = mac
+        return mac
 
 
 @attrs.frozen
