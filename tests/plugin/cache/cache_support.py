@@ -155,14 +155,16 @@ def record_commands(client: RedisClient, monkeypatch: pytest.MonkeyPatch) -> Com
 
     enqueue_multiplexed = MultiplexedConnection._enqueue
 
-    async def recording_multiplexed(self: MultiplexedConnection, packed: Any) -> Any:
+    async def recording_multiplexed(
+        self: MultiplexedConnection, packed: Any, time_limit: float | None
+    ) -> Any:
         # What goes on the wire, decoded back: each packed command is a RESP array of strings.
         wire = hiredis.Reader()
         for command in packed:
             wire.feed(command)
             recorder.commands.append(RecordedCommand(args=tuple(wire.gets())))
         recorder.round_trips += 1
-        return await enqueue_multiplexed(self, packed)
+        return await enqueue_multiplexed(self, packed, time_limit)
 
     monkeypatch.setattr(client, "pipeline", recording_pipeline)
     monkeypatch.setattr(client, "execute_command", recording_command)

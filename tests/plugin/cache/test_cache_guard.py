@@ -43,6 +43,7 @@ from scoped_app_config.repositories.fragment.cache_source.guard import (
     CACHE_SOURCE_LAYER,
     CacheOutcomeCounter,
 )
+from scoped_app_config.repositories.fragment.cache_source.multiplexed import MultiplexedConnection
 
 TIMEOUT = 0.05  # the plugin's default cache timeout
 SLACK = 0.45  # generous: a loaded CI machine must not fail a behavioural bound
@@ -58,22 +59,27 @@ class GuardedCache:
     metrics: RecordingLayerMetrics
     outcomes: RecordingOutcomes
 
+    async def aclose(self) -> None:
+        await self.source.aclose()
+
     async def lookup(self, viewer: Viewer, names: list[str]) -> CacheLookup | None:
         """A read as the repository does it: None means "answer from the database"."""
         return await self.guard.call_or(
-            "get_merged_configs", lambda: self.source.get_merged_configs(viewer, names), None
+            "get_merged_configs",
+            lambda limit: self.source.get_merged_configs(viewer, names, timeout=limit),
+            None,
         )
 
     async def store(self, lookup: CacheLookup, views: dict[str, bytes]) -> bool:
-        async def work() -> bool:
-            await self.source.set_merged_configs(lookup, views)
+        async def work(limit: float) -> bool:
+            await self.source.set_merged_configs(lookup, views, timeout=limit)
             return True
 
         return await self.guard.call_or("set_merged_configs", work, False)
 
     async def invalidate_user(self, user_id: uuid.UUID | None) -> bool:
-        async def work() -> bool:
-            await self.source.invalidate_for_scope(ScopeType.USER, user_id)
+        async def work(limit: float) -> bool:
+            await self.source.invalidate_for_scope(ScopeType.USER, user_id, timeout=limit)
             return True
 
         return await self.guard.call_or("invalidate_for_scope", work, False)
@@ -85,7 +91,10 @@ def guarded(
     timeout: float = TIMEOUT,
     failure_threshold: int = NEVER_OPENS,
     open_seconds: float = 1.0,
+    multiplexed: bool = False,
 ) -> GuardedCache:
+    """The guard over a cache source as the plugin wires it: with `multiplexed`, lookups and
+    invalidations share one connection (and its one timer for time limits), as in the host."""
     metrics, outcomes = RecordingLayerMetrics(), RecordingOutcomes()
     layer_metrics: LayerMetrics = metrics
     outcome_counter: CacheOutcomeCounter = outcomes
@@ -95,13 +104,21 @@ def guarded(
         outcomes=outcome_counter,
         breaker=CircuitBreaker(failure_threshold=failure_threshold, open_seconds=open_seconds),
     )
-    source = AppConfigFragmentCacheSource(client, ttl_seconds=300)
+    source = AppConfigFragmentCacheSource(
+        client,
+        ttl_seconds=300,
+        multiplexed=MultiplexedConnection.for_client(client) if multiplexed else None,
+    )
     return GuardedCache(source=source, guard=guard, metrics=metrics, outcomes=outcomes)
+
+
+BACKSTOP = 10.0  # a call that ignores its limit fails the test instead of hanging it
 
 
 async def timed(call: Awaitable[T]) -> tuple[T, float]:
     started = time.monotonic()
-    result = await call
+    async with asyncio.timeout(BACKSTOP):
+        result = await call
     return result, time.monotonic() - started
 
 
@@ -158,6 +175,22 @@ async def read_command(reader: asyncio.StreamReader) -> list[bytes]:
     return args
 
 
+async def answer_the_handshake_then_never_again(
+    fake: FakeRedis, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
+    """A server that hangs after the connection is set up: every command is read, none answered."""
+    while True:
+        command = await read_command(reader)
+        if command[0].upper() == b"HELLO":
+            writer.write(b"%2\r\n$6\r\nserver\r\n$5\r\nredis\r\n$5\r\nproto\r\n:3\r\n")
+        elif command[0].upper() == b"CLIENT":
+            writer.write(b"+OK\r\n")
+        else:
+            fake.bytes_received += sum(len(arg) for arg in command)
+            continue
+        await writer.drain()
+
+
 async def answer_one_get_then_hang_up(
     fake: FakeRedis, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 ) -> None:
@@ -180,6 +213,16 @@ async def answer_one_get_then_hang_up(
 @pytest.fixture
 async def redis_that_never_answers() -> AsyncIterator[FakeRedis]:
     async with fake_redis(read_and_never_answer) as fake:
+        yield fake
+
+
+@pytest.fixture(
+    params=[read_and_never_answer, answer_the_handshake_then_never_again],
+    ids=["silent-from-connect", "silent-once-connected"],
+)
+async def silent_redis(request: pytest.FixtureRequest) -> AsyncIterator[FakeRedis]:
+    """Silent from the first byte (the connection is never set up), or once set up."""
+    async with fake_redis(request.param) as fake:
         yield fake
 
 
@@ -278,12 +321,13 @@ async def test_a_stopped_redis_answers_with_the_fallback_within_the_timeout_and_
 # --- a Redis that accepts connections and never answers ----------------------------------------
 
 
+@pytest.mark.parametrize("multiplexed", [False, True], ids=["redis-py", "multiplexed"])
 async def test_each_call_to_a_redis_that_never_answers_ends_within_the_timeout(
-    redis_that_never_answers: FakeRedis, two_domains_with_users: Population
+    silent_redis: FakeRedis, multiplexed: bool, two_domains_with_users: Population
 ) -> None:
     population = two_domains_with_users
-    async with client_of(f"redis://127.0.0.1:{redis_that_never_answers.port}/0") as client:
-        cache = guarded(client)
+    async with client_of(f"redis://127.0.0.1:{silent_redis.port}/0") as client:
+        cache = guarded(client, multiplexed=multiplexed)
         lookup = CacheLookup(viewer=population.alice, hits={}, tags={"theme": b"t"})
         calls: list[Callable[[], Awaitable[object]]] = [
             lambda: cache.lookup(population.alice, ["theme", "layout"]),
@@ -303,23 +347,26 @@ async def test_each_call_to_a_redis_that_never_answers_ends_within_the_timeout(
         "invalidate_for_scope",
     ]
     assert cache.metrics.outcomes() == ["error"] * 4
-    assert redis_that_never_answers.bytes_received > 0  # the calls really reached the server
+    assert silent_redis.bytes_received > 0  # the calls really reached the server
+    await cache.aclose()
 
 
+@pytest.mark.parametrize("multiplexed", [False, True], ids=["redis-py", "multiplexed"])
 async def test_concurrent_calls_to_a_redis_that_never_answers_all_end_within_the_timeout(
-    redis_that_never_answers: FakeRedis, two_domains_with_users: Population
+    silent_redis: FakeRedis, multiplexed: bool, two_domains_with_users: Population
 ) -> None:
-    async with client_of(f"redis://127.0.0.1:{redis_that_never_answers.port}/0") as client:
-        cache = guarded(client)
-        started = time.monotonic()
-        results = await asyncio.gather(
-            *(cache.lookup(two_domains_with_users.alice, ["theme"]) for _ in range(20))
+    async with client_of(f"redis://127.0.0.1:{silent_redis.port}/0") as client:
+        cache = guarded(client, multiplexed=multiplexed)
+        results, elapsed = await timed(
+            asyncio.gather(
+                *(cache.lookup(two_domains_with_users.alice, ["theme"]) for _ in range(20))
+            )
         )
-        elapsed = time.monotonic() - started
 
     assert results == [None] * 20
     assert elapsed < TIMEOUT + SLACK
     assert len(cache.outcomes.errors) == 20
+    await cache.aclose()
 
 
 # --- the circuit breaker ------------------------------------------------------------------------
@@ -370,7 +417,7 @@ async def test_a_successful_probe_closes_the_breaker_and_a_success_resets_the_fa
     calls = 0
     redis_is_up = False
 
-    async def work() -> str:
+    async def work(limit: float) -> str:
         nonlocal calls
         calls += 1
         if not redis_is_up:
@@ -403,7 +450,7 @@ async def test_only_cache_failures_are_swallowed_and_programming_errors_still_ra
         timeout_seconds=TIMEOUT, layer_metrics=RecordingLayerMetrics(), outcomes=RecordingOutcomes()
     )
 
-    async def bug() -> str:
+    async def bug(limit: float) -> str:
         raise KeyError("not a cache failure")
 
     with pytest.raises(KeyError):

@@ -211,3 +211,42 @@ async def test_a_command_that_cannot_be_encoded_leaves_the_queue_in_step(
 
     assert multiplexed.queued == 0
     assert await multiplexed.execute("GET", "mux:k") == b"mine"
+
+
+async def test_a_call_past_its_time_limit_fails_alone_and_the_queue_stays_in_step(
+    redis_client: aioredis.Redis, multiplexed: MultiplexedConnection
+) -> None:
+    """Behind a command Redis holds for 0.3 s: the calls with a 0.05 s limit fail with
+    TimeoutError near it, the call without a limit gets its own reply, and so does the next."""
+    await redis_client.set("mux:k", "mine")
+    started = time.monotonic()
+    blocked = asyncio.ensure_future(multiplexed.execute("BLPOP", "mux:empty", "0.3"))
+    limited = [
+        asyncio.ensure_future(multiplexed.execute("GET", "mux:k", timeout=0.05)) for _ in range(5)
+    ]
+    unlimited = asyncio.ensure_future(multiplexed.execute("GET", "mux:k"))
+
+    for call in limited:
+        with pytest.raises(TimeoutError):
+            await call
+    assert time.monotonic() - started < 0.25  # each at its limit, not behind the BLPOP
+
+    assert await blocked is None
+    assert await unlimited == b"mine"
+    assert await multiplexed.execute("GET", "mux:k", timeout=1.0) == b"mine"
+    assert multiplexed.queued == 0
+
+
+async def test_calls_answered_within_their_limit_never_time_out(
+    redis_client: aioredis.Redis, multiplexed: MultiplexedConnection
+) -> None:
+    """Waves of calls, each wave's limit running out while later waves wait: the one timer
+    is re-armed for the earliest pending limit and fails nobody who was answered."""
+    await redis_client.set("mux:k", "v")
+    for _ in range(5):
+        replies = await asyncio.gather(
+            *(multiplexed.execute("GET", "mux:k", timeout=0.2) for _ in range(50))
+        )
+        assert replies == [b"v"] * 50
+        await asyncio.sleep(0.05)
+    assert multiplexed.queued == 0

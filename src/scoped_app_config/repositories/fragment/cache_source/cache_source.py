@@ -10,15 +10,19 @@ Invalidate: SET a new random token on one generation key (O(1) in the number of 
 Tokens are random rather than counters, so no token is ever issued twice, and a key that lost
 its token (expiry, eviction, restart) gets a fresh one before any view is tagged with it.
 
-This class only talks to Redis; timeouts, failure accounting and fallback live in `guard`.
+This class only talks to Redis; failure accounting and fallback live in `guard`, which also
+decides each call's time limit (`timeout`, None: no limit). The limit is enforced here, the
+cheapest way the connection allows: calls on the multiplexed connection share its one timer,
+the others run under `asyncio.timeout`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import attrs
@@ -104,7 +108,10 @@ class AppConfigFragmentCacheSource:
             name_keys += keys.name_keys_under(user_key, names)
         return scope_keys, name_keys
 
-    async def get_merged_configs(self, viewer: Viewer, names: Sequence[str]) -> CacheLookup:
+    async def get_merged_configs(
+        self, viewer: Viewer, names: Sequence[str], *, timeout: float | None = None
+    ) -> CacheLookup:
+        started = time.monotonic()
         unique = list(dict.fromkeys(names))
         if not unique:
             return CacheLookup(viewer=viewer, hits={}, tags={})
@@ -112,14 +119,16 @@ class AppConfigFragmentCacheSource:
         scope_keys, name_keys = self._generation_keys(viewer, unique)
         generation_keys = scope_keys + name_keys
         all_keys = [*self._view_keys(viewer, unique), *generation_keys]
-        values = await self._mget(all_keys)
+        values = await self._mget(all_keys, timeout)
         if not isinstance(values, list) or len(values) != len(all_keys):
             raise ResponseError(f"malformed MGET reply: {type(values).__name__}")
         found = values[count:]
         tokens = (
             cast(list[bytes], found)
             if all(found)
-            else await self._issue_missing_tokens(generation_keys, found)
+            else await self._issue_missing_tokens(
+                generation_keys, found, _remaining(timeout, started)
+            )
         )
         scopes = len(scope_keys)
         scope_tag = b".".join(tokens[:scopes])
@@ -136,15 +145,16 @@ class AppConfigFragmentCacheSource:
                     hits[name] = config_json
         return CacheLookup(viewer=viewer, hits=hits, tags=tags)
 
-    def _mget(self, all_keys: Sequence[str]) -> Awaitable[Any]:
+    async def _mget(self, all_keys: Sequence[str], timeout: float | None) -> Any:
         """GET every key in one round trip: one MGET on a single server (shared with other
         lookups through the multiplexed connection when there is one); on a cluster,
         redis-py's `mget_nonatomic` sends one MGET per slot to the node owning it."""
         if self._multiplexed is not None:
-            return self._multiplexed.execute("MGET", *all_keys)
-        if isinstance(self._client, RedisCluster):
-            return self._client.mget_nonatomic(list(all_keys))
-        return self._pipelined_mget(all_keys)
+            return await self._multiplexed.execute("MGET", *all_keys, timeout=timeout)
+        async with asyncio.timeout(timeout):
+            if isinstance(self._client, RedisCluster):
+                return await self._client.mget_nonatomic(list(all_keys))
+            return await self._pipelined_mget(all_keys)
 
     async def _pipelined_mget(self, all_keys: Sequence[str]) -> Any:
         # Through a pipeline rather than `mget()`: cancelled by the guard's timeout while
@@ -155,7 +165,7 @@ class AppConfigFragmentCacheSource:
         return values
 
     async def _issue_missing_tokens(
-        self, generation_keys: Sequence[str], tokens: Sequence[bytes | None]
+        self, generation_keys: Sequence[str], tokens: Sequence[bytes | None], timeout: float | None
     ) -> list[bytes]:
         """Give every generation key that has none (first use, expiry, eviction) a fresh random
         token before anything is tagged with it. A view is therefore never tagged "no token",
@@ -166,7 +176,8 @@ class AppConfigFragmentCacheSource:
         for key in missing:
             pipe.set(key, new_token(), nx=True, ex=GENERATION_TTL_SECONDS)
             pipe.get(key)
-        issued = await pipe.execute()
+        async with asyncio.timeout(timeout):
+            issued = await pipe.execute()
         winners = dict(zip(missing, issued[1::2], strict=True))
         result: list[bytes] = []
         for key, token in zip(generation_keys, tokens, strict=True):
@@ -176,14 +187,17 @@ class AppConfigFragmentCacheSource:
             result.append(value)
         return result
 
-    async def set_merged_configs(self, lookup: CacheLookup, views: Mapping[str, bytes]) -> None:
+    async def set_merged_configs(
+        self, lookup: CacheLookup, views: Mapping[str, bytes], *, timeout: float | None = None
+    ) -> None:
         """Store views computed after `lookup`, under the tags it observed."""
         pipe = self._client.pipeline(transaction=False)
         view_keys = self._view_keys(lookup.viewer, list(views))
         for view_key, (name, config_json) in zip(view_keys, views.items(), strict=True):
             encoded = encode_view(CachedView(tag=lookup.tags[name], config_json=config_json))
             pipe.set(view_key, encoded, ex=self._ttl_seconds)
-        await pipe.execute()
+        async with asyncio.timeout(timeout):
+            await pipe.execute()
 
     async def aclose(self) -> None:
         """Close the multiplexed connection (the client belongs to the host)."""
@@ -196,26 +210,38 @@ class AppConfigFragmentCacheSource:
     async def set_merged_config(self, lookup: CacheLookup, name: str, config_json: bytes) -> None:
         await self.set_merged_configs(lookup, {name: config_json})
 
-    async def invalidate_for_scope(self, scope_type: ScopeType, scope_id: uuid.UUID | None) -> None:
-        await self._bump([scope_generation_key(scope_type, scope_id)])
+    async def invalidate_for_scope(
+        self, scope_type: ScopeType, scope_id: uuid.UUID | None, *, timeout: float | None = None
+    ) -> None:
+        await self._bump([scope_generation_key(scope_type, scope_id)], timeout)
 
-    async def invalidate_for_policy(self, config_name: str) -> None:
-        await self._bump([keys.name_generation_key(config_name)])
+    async def invalidate_for_policy(
+        self, config_name: str, *, timeout: float | None = None
+    ) -> None:
+        await self._bump([keys.name_generation_key(config_name)], timeout)
 
-    async def invalidate_keys(self, generation_keys: Sequence[str]) -> None:
-        await self._bump(generation_keys)
+    async def invalidate_keys(
+        self, generation_keys: Sequence[str], *, timeout: float | None = None
+    ) -> None:
+        await self._bump(generation_keys, timeout)
 
-    async def _bump(self, generation_keys: Sequence[str]) -> None:
+    async def _bump(self, generation_keys: Sequence[str], timeout: float | None) -> None:
         unique = list(dict.fromkeys(generation_keys))
         if self._multiplexed is not None:
             await self._multiplexed.execute_many(
-                [("SET", key, new_token(), "EX", GENERATION_TTL_SECONDS) for key in unique]
+                [("SET", key, new_token(), "EX", GENERATION_TTL_SECONDS) for key in unique],
+                timeout,
             )
             return
         pipe = self._client.pipeline(transaction=False)
         for key in unique:
             pipe.set(key, new_token(), ex=GENERATION_TTL_SECONDS)
-        await pipe.execute()
+        async with asyncio.timeout(timeout):
+            await pipe.execute()
+
+
+def _remaining(timeout: float | None, started: float) -> float | None:
+    return None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
 
 
 def fragment_generation_key(

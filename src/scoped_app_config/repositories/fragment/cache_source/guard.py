@@ -1,7 +1,9 @@
 """A sick Redis must cost latency, never correctness: bounded calls, failures logged and counted.
 
-Every cache call runs under a short timeout, plus the event loop's current lag (see
-`loop_lag`: time a reply spends waiting for a busy loop is not Redis being slow). After
+Every cache call gets a short time limit, plus the event loop's current lag (see `loop_lag`:
+time a reply spends waiting for a busy loop is not Redis being slow). The guard decides the
+limit and hands it to the call, which must end by it (`cache_source` enforces it with the
+cheapest timer its connection allows; a `TimeoutError` is a failure like any other). After
 `failure_threshold` consecutive failures the breaker opens and cache calls are skipped (the
 caller falls back to the database) until `open_seconds` have passed; then calls probe Redis
 again (each still bounded by the timeout), a success closes the breaker and a failure reopens
@@ -11,7 +13,6 @@ the error counter moves when Redis is asked.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -97,23 +98,21 @@ class CacheGuard:
         return self._timeout_seconds + LOOP_TURNS_PER_CALL * self.loop_lag.lag_seconds
 
     async def call(
-        self, operation: str, work: Callable[[], Awaitable[T]], *, always: bool = False
+        self, operation: str, work: Callable[[float], Awaitable[T]], *, always: bool = False
     ) -> T:
-        """Run one cache call under the timeout; raise CACHE_FAILURES or CacheUnavailable.
+        """Run one cache call, `work(time_limit)`, which must end within `time_limit` seconds;
+        raise CACHE_FAILURES or CacheUnavailable.
 
-        `always` sends the call even while the breaker is open (still under the timeout): for
+        `always` sends the call even while the breaker is open (still under the limit): for
         invalidations, which other processes depend on and must not be skipped unasked.
         """
         if not always and not self.breaker.allows_call():
             raise CacheUnavailable(operation)
         try:
-            async with (
-                self._layer_metrics.observe(
-                    domain=CACHE_SOURCE_DOMAIN, layer=CACHE_SOURCE_LAYER, operation=operation
-                ),
-                asyncio.timeout(self.timeout_seconds),
+            async with self._layer_metrics.observe(
+                domain=CACHE_SOURCE_DOMAIN, layer=CACHE_SOURCE_LAYER, operation=operation
             ):
-                result = await work()
+                result = await work(self.timeout_seconds)
         except CACHE_FAILURES:
             self.breaker.record_failure()
             self.outcomes.error(operation)
@@ -122,7 +121,12 @@ class CacheGuard:
         return result
 
     async def call_or(
-        self, operation: str, work: Callable[[], Awaitable[T]], fallback: T, *, always: bool = False
+        self,
+        operation: str,
+        work: Callable[[float], Awaitable[T]],
+        fallback: T,
+        *,
+        always: bool = False,
     ) -> T:
         """Like `call`, but a failure is logged and answered with `fallback`."""
         try:

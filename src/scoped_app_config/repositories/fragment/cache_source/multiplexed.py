@@ -16,19 +16,24 @@ redis-py's stream reader would copy each read twice more and wake a reader task 
 Only the standalone client is multiplexed; a cluster client keeps redis-py's per-node pools.
 
 Failures never hang a caller: a broken connection fails every queued call at once and the next
-call reconnects. A caller cancelled by its timeout leaves its future queued (the reply, when it
-comes, is dropped); once replies are owed and none has arrived for `stall_seconds`, the
-connection is dropped, so a hung server cannot make the queue grow without bound. (A busy event
-loop that reads replies late is not a stall: replies keep arriving, only later.)
+call reconnects. A call given a timeout fails with `TimeoutError` once it has passed, and one
+timer serves every pending call: replies come in order, so the call at the head of the queue
+is the one to watch, and a timer per call (what `asyncio.timeout` arms) would cost more than
+the rest of a cached read's Redis work. A call that timed out (or whose caller was cancelled)
+leaves its slot queued, and the reply, when it comes, is dropped; once replies are owed and
+none has arrived for `stall_seconds`, the connection is dropped, so a hung server cannot make
+the queue grow without bound. (A busy event loop that reads replies late is not a stall:
+replies keep arriving, only later.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import math
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import hiredis
 from redis.asyncio import Redis
@@ -39,10 +44,17 @@ from redis.exceptions import InvalidResponse, ResponseError
 from reference_host.contract import RedisClient
 
 DEFAULT_STALL_SECONDS = 1.0
+TIMER_RESOLUTION_SECONDS = 0.001
+"""uvloop's timers and clock count milliseconds: a deadline within one of the clock is due."""
 FEED_SIZE = 4096
 """hiredis moves the unparsed rest of its buffer to the front after each reply it hands out,
 so a read is fed in slices of this size: what is moved stays small however much one read
 brought (fed whole, a read of many 8 KiB views was moved again after every one of them)."""
+
+
+class _Waiter(NamedTuple):
+    future: asyncio.Future[Any]
+    deadline: float  # on the event loop's clock; inf: no limit
 
 
 class _ReplyProtocol(asyncio.Protocol):
@@ -84,12 +96,14 @@ class MultiplexedConnection:
         self._stall_seconds = stall_seconds
         self._connection: AbstractConnection | None = None
         self._connecting = asyncio.Lock()
-        self._waiters: collections.deque[asyncio.Future[Any]] = collections.deque()
+        self._waiters: collections.deque[_Waiter] = collections.deque()
         self._outbox: list[bytes] = []
         self._flush_scheduled = False
         self._last_reply_at = 0.0
         self._closing: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = math.inf
 
     @classmethod
     def for_client(
@@ -109,9 +123,12 @@ class MultiplexedConnection:
         """Commands sent (or about to be) whose replies have not arrived yet."""
         return len(self._waiters)
 
-    async def execute(self, *args: str | bytes | int | float) -> Any:
-        """Send one command and return its reply (raw bytes, never decoded)."""
-        (waiter,) = await self._enqueue([hiredis.pack_command(cast(Any, args))])
+    async def execute(
+        self, *args: str | bytes | int | float, timeout: float | None = None
+    ) -> Any:
+        """Send one command and return its reply (raw bytes, never decoded); after `timeout`
+        seconds (None: no limit) raise `TimeoutError`."""
+        (waiter,) = await self._enqueue([hiredis.pack_command(cast(Any, args))], timeout)
         try:
             return await waiter
         except asyncio.CancelledError:
@@ -119,14 +136,16 @@ class MultiplexedConnection:
             raise
 
     async def execute_many(
-        self, commands: Sequence[Sequence[str | bytes | int | float]]
+        self,
+        commands: Sequence[Sequence[str | bytes | int | float]],
+        timeout: float | None = None,
     ) -> list[Any]:
         """Send several commands in one write and return their replies in order; if any
-        failed, the first failure is raised once every reply has arrived."""
+        failed, the first failure is raised once every reply has arrived (or timed out)."""
         # Encoded first: a command that cannot be encoded must not leave a waiter queued
         # without a command, which would hand every later reply to the wrong caller.
         packed = [hiredis.pack_command(cast(Any, tuple(command))) for command in commands]
-        waiters = await self._enqueue(packed)
+        waiters = await self._enqueue(packed, timeout)
         try:
             replies = await asyncio.gather(*waiters, return_exceptions=True)
         except asyncio.CancelledError:
@@ -137,22 +156,58 @@ class MultiplexedConnection:
                 raise reply
         return replies
 
-    async def _enqueue(self, packed: Sequence[bytes]) -> list[asyncio.Future[Any]]:
+    async def _enqueue(
+        self, packed: Sequence[bytes], timeout: float | None
+    ) -> list[asyncio.Future[Any]]:
         """Queue encoded commands for the next flush; their reply futures, in order."""
-        connection = self._connection or await self._connect()
-        loop = self._loop
-        assert loop is not None  # set by _connect
+        connection, loop = self._connection, self._loop
+        if connection is None or loop is None:
+            loop = asyncio.get_running_loop()
+            deadline = math.inf if timeout is None else loop.time() + timeout
+            async with asyncio.timeout_at(None if timeout is None else deadline):
+                connection = await self._connect()
+        else:
+            deadline = math.inf if timeout is None else loop.time() + timeout
         if not self._waiters:
             self._last_reply_at = time.monotonic()  # nothing was owed until now
-        waiters = [loop.create_future() for _ in packed]
-        self._waiters.extend(waiters)
+        futures = [loop.create_future() for _ in packed]
+        self._waiters.extend(_Waiter(future, deadline) for future in futures)
         self._outbox.extend(packed)
         if not self._flush_scheduled:
             self._flush_scheduled = True
             loop.call_soon(self._flush, connection)
-        return waiters
+        if deadline < self._timer_at:
+            self._arm_timer(loop, deadline)
+        return futures
+
+    def _arm_timer(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = loop.call_at(when, self._expire, loop)
+        self._timer_at = when
+
+    def _expire(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Fail every pending call whose deadline has passed, then watch the earliest left."""
+        self._timer, self._timer_at = None, math.inf
+        due = loop.time() + TIMER_RESOLUTION_SECONDS
+        expired = False
+        for waiter in self._waiters:
+            if not waiter.future.done() and waiter.deadline <= due:
+                waiter.future.set_exception(TimeoutError("Redis did not answer in time"))
+                expired = True
+        if expired:
+            self._drop_if_stalled()
+        earliest = min(
+            (waiter.deadline for waiter in self._waiters if not waiter.future.done()),
+            default=math.inf,
+        )
+        if earliest < math.inf:
+            self._arm_timer(loop, earliest)
 
     async def aclose(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer, self._timer_at = None, math.inf
         connection = self._connection
         if connection is not None:
             self._fail(connection, RedisConnectionError("connection closed"))
@@ -171,7 +226,9 @@ class MultiplexedConnection:
                 # (the handshake's replies were all read: Redis sends nothing unasked).
                 writer.transport.set_protocol(_ReplyProtocol(self, connection))
                 # Kept: asyncio.get_running_loop() costs a getpid() system call on Python 3.11.
-                self._loop = asyncio.get_running_loop()
+                loop = asyncio.get_running_loop()
+                if loop is not self._loop:  # a timer armed on another loop would never fire
+                    self._loop, self._timer, self._timer_at = loop, None, math.inf
                 self._connection = connection
             return self._connection
 
@@ -198,9 +255,9 @@ class MultiplexedConnection:
         if not self._waiters:
             raise RedisConnectionError("a reply arrived that no command waits for")
         self._last_reply_at = time.monotonic()
-        future = self._waiters.popleft()
+        future = self._waiters.popleft().future
         if future.done():
-            return  # its caller timed out
+            return  # it timed out, or its caller was cancelled
         if isinstance(reply, ResponseError):
             future.set_exception(reply)
         else:
@@ -222,10 +279,10 @@ class MultiplexedConnection:
         self._flush_scheduled = False  # the next connection schedules its own flush
         waiters, self._waiters = self._waiters, collections.deque()
         for waiter in waiters:
-            if not waiter.done():
+            if not waiter.future.done():
                 error = RedisConnectionError(f"Redis connection lost: {cause}")
                 error.__cause__ = cause
-                waiter.set_exception(error)
+                waiter.future.set_exception(error)
         task = asyncio.get_running_loop().create_task(connection.disconnect(nowait=True))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)

@@ -54,7 +54,9 @@ class GuardedViewCache:
         if self._pending and not await self.flush_pending():
             return None
         lookup = await self._guard.call_or(
-            "get_merged_configs", lambda: self._source.get_merged_configs(viewer, names), None
+            "get_merged_configs",
+            lambda limit: self._source.get_merged_configs(viewer, names, timeout=limit),
+            None,
         )
         if lookup is not None:
             self._guard.outcomes.hits(len(lookup.hits))
@@ -65,7 +67,9 @@ class GuardedViewCache:
         if not views or time.monotonic() - lookup.observed_at > STORE_DEADLINE_SECONDS:
             return
         await self._guard.call_or(
-            "set_merged_configs", lambda: self._source.set_merged_configs(lookup, views), None
+            "set_merged_configs",
+            lambda limit: self._source.set_merged_configs(lookup, views, timeout=limit),
+            None,
         )
 
     async def invalidate(self, generation_keys: Sequence[str]) -> None:
@@ -77,7 +81,7 @@ class GuardedViewCache:
         # other process serve the views this write made stale, though Redis may be healthy
         # (the breaker also opens on a few slow calls). The timeout still bounds the call.
         delivered = await self._guard.call_or(
-            "invalidate", lambda: self._deliver(keys), False, always=True
+            "invalidate", lambda limit: self._deliver(keys, limit), False, always=True
         )
         if delivered:
             self._pending.difference_update(keys)
@@ -89,8 +93,8 @@ class GuardedViewCache:
         """Every view of one name: after an allow-list or definition change of that name."""
         await self.invalidate([name_generation_key(config_name)])
 
-    async def _deliver(self, keys: Sequence[str]) -> bool:
-        await self._source.invalidate_keys(keys)
+    async def _deliver(self, keys: Sequence[str], time_limit: float) -> bool:
+        await self._source.invalidate_keys(keys, timeout=time_limit)
         return True
 
     async def flush_pending(self) -> bool:
