@@ -23,4 +23,6 @@ SERVICES_KEY = web.AppKey("scoped_app_config.services", PluginServices)
 
 
 def services_of(request: web.Request) -> PluginServices:
-    return request.config_dict[SERVICES_KEY]
+    # Every sub-application holds the services, and it is `request.app` in its handlers: a
+    # plain lookup, where `config_dict` builds a chain of every application per call.
+    return request.app[SERVICES_KEY]
