@@ -24,11 +24,14 @@ class CacheOutcomeMetrics:
         self._hit = self._lookups.labels(outcome="hit")
         self._miss = self._lookups.labels(outcome="miss")
 
+    # A lookup reports both counts and one of them is usually 0: adding nothing costs a lock.
     def hits(self, count: int) -> None:
-        self._hit.inc(count)
+        if count:
+            self._hit.inc(count)
 
     def misses(self, count: int) -> None:
-        self._miss.inc(count)
+        if count:
+            self._miss.inc(count)
 
     def error(self, operation: str) -> None:
         self._errors.labels(operation=operation).inc()
