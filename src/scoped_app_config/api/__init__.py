@@ -1,1 +1,1 @@
-"""HTTP boundary of the plugin: wire schemas, route table, handlers and middlewares."""
+"""HTTP boundary of the plugin: wire schemas, route table, handlers and their error translation."""

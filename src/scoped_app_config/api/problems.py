@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any, TypeVar
 
@@ -82,32 +83,38 @@ def service_unavailable(msg: str) -> ProblemError:
     )
 
 
-@web.middleware
-async def domain_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turn the plugin's domain errors into the host's problem responses, and a database that
-    cannot be reached (after the db_source's retries) into a 503 instead of a bare 500."""
-    try:
-        return await handler(request)
-    except ConfigError as error:
-        raise problem_of(error) from None
-    except CommitOutcomeUnknown:
-        log.warning("commit outcome unknown: %s %s", request.method, request.rel_url.path)
-        raise service_unavailable(
-            "The database connection was lost while committing: the write may or may not have"
-            " been applied. Read it back before retrying."
-        ) from None
-    except (DBAPIError, ConnectionError, TimeoutError) as error:
-        if not _database_unavailable(error):
-            raise
-        cause = error.orig if isinstance(error, DBAPIError) else error
-        # The class only: a DBAPIError's text carries the statement and its parameters.
-        log.warning(
-            "database unavailable: %s %s: %s",
-            request.method,
-            request.rel_url.path,
-            type(cause).__name__,
-        )
-        raise service_unavailable("The database is unavailable; try again shortly.") from None
+def translating_domain_errors(handler: Handler) -> Handler:
+    """`handler`, with the plugin's domain errors turned into the host's problem responses and
+    a database that cannot be reached (after the db_source's retries) into a 503 instead of a
+    bare 500. A wrapper per route rather than a sub-application middleware: aiohttp runs
+    middlewares through a partial and a wrapper frame of its own on every request."""
+
+    @functools.wraps(handler)
+    async def translated(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except ConfigError as error:
+            raise problem_of(error) from None
+        except CommitOutcomeUnknown:
+            log.warning("commit outcome unknown: %s %s", request.method, request.rel_url.path)
+            raise service_unavailable(
+                "The database connection was lost while committing: the write may or may not"
+                " have been applied. Read it back before retrying."
+            ) from None
+        except (DBAPIError, ConnectionError, TimeoutError) as error:
+            if not _database_unavailable(error):
+                raise
+            cause = error.orig if isinstance(error, DBAPIError) else error
+            # The class only: a DBAPIError's text carries the statement and its parameters.
+            log.warning(
+                "database unavailable: %s %s: %s",
+                request.method,
+                request.rel_url.path,
+                type(cause).__name__,
+            )
+            raise service_unavailable("The database is unavailable; try again shortly.") from None
+
+    return translated
 
 
 def too_large(limit: int) -> ProblemError:

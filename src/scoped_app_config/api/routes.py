@@ -9,7 +9,7 @@ from aiohttp import web
 from reference_host.contract import Handler, requires
 from scoped_app_config.api.handlers import app_config, fragments, policy_admin
 from scoped_app_config.api.keys import SERVICES_KEY, PluginServices
-from scoped_app_config.api.problems import domain_errors
+from scoped_app_config.api.problems import translating_domain_errors
 from scoped_app_config.api.route_specs import ROUTES, RouteSpec
 
 HANDLERS: Mapping[str, Handler] = {
@@ -39,9 +39,9 @@ def build_subapps(services: PluginServices) -> dict[str, web.Application]:
     for route in ROUTES:
         prefix = _prefix_of(route)
         if prefix not in subapps:
-            subapp = web.Application(middlewares=[domain_errors])
+            subapp = web.Application()
             subapp[SERVICES_KEY] = services
             subapps[prefix] = subapp
-        handler = requires(route.auth)(HANDLERS[route.operation_id])
+        handler = requires(route.auth)(translating_domain_errors(HANDLERS[route.operation_id]))
         subapps[prefix].router.add_route(route.method, route.aiohttp_path[len(prefix) :], handler)
     return subapps
