@@ -6,6 +6,10 @@
 - Layers (Backend.AI `LayerType` style, `contract.LayerMetrics`): operation count by
   (domain, layer, operation, success), duration, errors by `error_code`, in flight, retries.
   A layer label must be registered (by the host or a plugin's manifest) before it is used.
+
+Both are updated several times per request, always from the worker's event loop: they are
+`loop_metrics` families (plain additions, exported when the registry is scraped), not
+prometheus_client's locked metric objects.
 """
 
 from __future__ import annotations
@@ -15,7 +19,17 @@ from collections.abc import Iterable
 from types import TracebackType
 
 import attrs
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry
+
+from reference_host.loop_metrics import (
+    Counter,
+    CounterFamily,
+    FamiliesCollector,
+    Gauge,
+    GaugeFamily,
+    Histogram,
+    HistogramFamily,
+)
 
 UNMATCHED_ROUTE = "unmatched"
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -33,18 +47,17 @@ def error_code_of(exc: BaseException) -> str:
 
 class HttpMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
-        self._requests = Counter(
+        self._requests = CounterFamily(
             "reference_host_http_requests",
             "HTTP requests served, by method, route pattern and status.",
             ["method", "route", "status"],
-            registry=registry,
         )
-        self._duration = Histogram(
+        self._duration = HistogramFamily(
             "reference_host_http_request_duration_seconds",
             "HTTP request handling time, by method and route pattern.",
             ["method", "route"],
-            registry=registry,
         )
+        registry.register(FamiliesCollector([self._requests, self._duration]))
 
         # Labelled children, resolved once per label set (`labels()` costs more than `inc()`).
         self._counted: dict[tuple[str, str, int], Counter] = {}
@@ -55,11 +68,11 @@ class HttpMetrics:
             method = OTHER_METHOD  # a client picks the method: keep the label set bounded
         counted = self._counted.get((method, route, status))
         if counted is None:
-            counted = self._requests.labels(method=method, route=route, status=str(status))
+            counted = self._requests.labels(method, route, str(status))
             self._counted[(method, route, status)] = counted
         timed = self._timed.get((method, route))
         if timed is None:
-            timed = self._duration.labels(method=method, route=route)
+            timed = self._duration.labels(method, route)
             self._timed[(method, route)] = timed
         counted.inc()
         timed.observe(seconds)
@@ -112,35 +125,29 @@ class HostLayerMetrics:
         self._layers: set[str] = set()
         self._series_by_operation: dict[tuple[str, str, str], _OperationSeries] = {}
         labels = ["domain", "layer", "operation"]
-        self._operations = Counter(
-            "reference_host_layer_operations",
-            "Layer operations, by outcome.",
-            [*labels, "success"],
-            registry=registry,
+        self._operations = CounterFamily(
+            "reference_host_layer_operations", "Layer operations, by outcome.", [*labels, "success"]
         )
-        self._duration = Histogram(
-            "reference_host_layer_operation_duration_seconds",
-            "Layer operation time.",
-            labels,
-            registry=registry,
+        self._duration = HistogramFamily(
+            "reference_host_layer_operation_duration_seconds", "Layer operation time.", labels
         )
-        self._errors = Counter(
+        self._errors = CounterFamily(
             "reference_host_layer_errors",
             "Layer operation failures, by error code.",
             [*labels, "error_code"],
-            registry=registry,
         )
-        self._in_flight = Gauge(
+        self._in_flight = GaugeFamily(
             "reference_host_layer_operations_in_flight",
             "Layer operations currently running.",
             labels,
-            registry=registry,
         )
-        self._retries = Counter(
-            "reference_host_layer_retries",
-            "Layer operation retries.",
-            labels,
-            registry=registry,
+        self._retries = CounterFamily(
+            "reference_host_layer_retries", "Layer operation retries.", labels
+        )
+        registry.register(
+            FamiliesCollector(
+                [self._operations, self._duration, self._errors, self._in_flight, self._retries]
+            )
         )
 
     @property
@@ -160,13 +167,12 @@ class HostLayerMetrics:
         series = self._series_by_operation.get(key)
         if series is None:
             self._check(layer)
-            labels = {"domain": domain, "layer": layer, "operation": operation}
             series = _OperationSeries(
                 labels=key,
-                in_flight=self._in_flight.labels(**labels),
-                duration=self._duration.labels(**labels),
-                succeeded=self._operations.labels(**labels, success="true"),
-                failed=self._operations.labels(**labels, success="false"),
+                in_flight=self._in_flight.labels(*key),
+                duration=self._duration.labels(*key),
+                succeeded=self._operations.labels(*key, "true"),
+                failed=self._operations.labels(*key, "false"),
             )
             self._series_by_operation[key] = series
         return series
@@ -175,14 +181,11 @@ class HostLayerMetrics:
         return _Observation(self, self._series(domain, layer, operation))
 
     def _count_error(self, series: _OperationSeries, exc: BaseException) -> None:
-        domain, layer, operation = series.labels
-        self._errors.labels(
-            domain=domain, layer=layer, operation=operation, error_code=error_code_of(exc)
-        ).inc()
+        self._errors.labels(*series.labels, error_code_of(exc)).inc()
 
     def count_retry(self, *, domain: str, layer: str, operation: str) -> None:
         self._check(layer)
-        self._retries.labels(domain=domain, layer=layer, operation=operation).inc()
+        self._retries.labels(domain, layer, operation).inc()
 
 
 class HostMetrics:
