@@ -567,3 +567,51 @@ async def test_a_cluster_client_that_reaches_no_node_falls_back_instead_of_raisi
     assert result is None
     assert elapsed < TIMEOUT + SLACK
     assert cache.outcomes.errors == ["get_merged_configs"]
+
+
+# --- a client whose cancelled call takes long to clean up -------------------------------------
+
+
+class SlowToCancelPipeline:
+    """A redis-py pipeline whose server never answers and whose clean-up, once cancelled, takes
+    a second (redis-py disconnects under timeouts of its own)."""
+
+    def __init__(self, cleanups: list[float]) -> None:
+        self._cleanups = cleanups
+
+    def mget(self, keys: object) -> None:
+        pass
+
+    async def execute(self) -> list[object]:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            await asyncio.sleep(1.0)
+            self._cleanups.append(time.monotonic())
+            raise
+        return []
+
+
+class SlowToCancelClient:
+    def __init__(self) -> None:
+        self.cleanups: list[float] = []
+
+    def pipeline(self, transaction: bool = True) -> SlowToCancelPipeline:
+        return SlowToCancelPipeline(self.cleanups)
+
+
+async def test_a_call_ends_at_its_limit_however_long_the_client_takes_to_clean_up(
+    two_domains_with_users: Population,
+) -> None:
+    client = SlowToCancelClient()
+    source = AppConfigFragmentCacheSource(client, ttl_seconds=300)  # type: ignore[arg-type]
+
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        await source.get_merged_configs(two_domains_with_users.alice, ["theme"], timeout=TIMEOUT)
+    ended = time.monotonic()
+
+    assert ended - started < TIMEOUT + SLACK
+    assert client.cleanups == []  # not waited for...
+    await asyncio.sleep(1.2)
+    assert len(client.cleanups) == 1 and client.cleanups[0] > ended  # ...but let run to its end

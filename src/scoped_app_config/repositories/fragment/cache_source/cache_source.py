@@ -12,8 +12,10 @@ its token (expiry, eviction, restart) gets a fresh one before any view is tagged
 
 This class only talks to Redis; failure accounting and fallback live in `guard`, which also
 decides each call's time limit (`timeout`, None: no limit). The limit is enforced here, the
-cheapest way the connection allows: calls on the multiplexed connection share its one timer,
-the others run under `asyncio.timeout`.
+cheapest way the connection allows: calls on the multiplexed connection share its one timer;
+a redis-py call runs as a task that is abandoned (cancelled, not awaited) at the limit, since
+a cancelled redis-py call may spend seconds in its own clean-up (disconnecting under its own
+timeouts), which must not hold the caller.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import Any, TypeVar, cast
 
 import attrs
 from redis.asyncio.cluster import RedisCluster
@@ -38,6 +40,8 @@ from scoped_app_config.repositories.fragment.cache_source.codec import (
     encode_view,
 )
 from scoped_app_config.repositories.fragment.cache_source.multiplexed import MultiplexedConnection
+
+T = TypeVar("T")
 
 GENERATION_TTL_SECONDS = 24 * 3600
 """Generation keys outlive every view (view TTLs are capped at an hour, and a view is stored
@@ -87,6 +91,32 @@ class AppConfigFragmentCacheSource:
         self._client = client
         self._ttl_seconds = ttl_seconds
         self._multiplexed = multiplexed
+        self._abandoned: set[asyncio.Future[Any]] = set()
+
+    async def _within(self, timeout: float | None, call: Awaitable[T]) -> T:
+        """`await call`, giving up at `timeout` without waiting for its clean-up."""
+        if timeout is None:
+            return await call
+        task = asyncio.ensure_future(call)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=timeout)
+        except asyncio.CancelledError:
+            self._abandon(task)
+            raise
+        if task in done:
+            return task.result()
+        self._abandon(task)
+        raise TimeoutError(f"Redis did not answer within {timeout:.3f} s")
+
+    def _abandon(self, task: asyncio.Future[Any]) -> None:
+        task.cancel()
+        self._abandoned.add(task)  # kept referenced until its clean-up ends
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Future[Any]) -> None:
+        self._abandoned.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: its failure was already reported as the timeout
 
     def _view_keys(self, viewer: Viewer, names: Sequence[str]) -> list[str]:
         if viewer.user_id is None:
@@ -151,10 +181,9 @@ class AppConfigFragmentCacheSource:
         redis-py's `mget_nonatomic` sends one MGET per slot to the node owning it."""
         if self._multiplexed is not None:
             return await self._multiplexed.execute("MGET", *all_keys, timeout=timeout)
-        async with asyncio.timeout(timeout):
-            if isinstance(self._client, RedisCluster):
-                return await self._client.mget_nonatomic(list(all_keys))
-            return await self._pipelined_mget(all_keys)
+        if isinstance(self._client, RedisCluster):
+            return await self._within(timeout, self._client.mget_nonatomic(list(all_keys)))
+        return await self._within(timeout, self._pipelined_mget(all_keys))
 
     async def _pipelined_mget(self, all_keys: Sequence[str]) -> Any:
         # Through a pipeline rather than `mget()`: cancelled by the guard's timeout while
@@ -176,8 +205,7 @@ class AppConfigFragmentCacheSource:
         for key in missing:
             pipe.set(key, new_token(), nx=True, ex=GENERATION_TTL_SECONDS)
             pipe.get(key)
-        async with asyncio.timeout(timeout):
-            issued = await pipe.execute()
+        issued = await self._within(timeout, pipe.execute())
         winners = dict(zip(missing, issued[1::2], strict=True))
         result: list[bytes] = []
         for key, token in zip(generation_keys, tokens, strict=True):
@@ -196,8 +224,7 @@ class AppConfigFragmentCacheSource:
         for view_key, (name, config_json) in zip(view_keys, views.items(), strict=True):
             encoded = encode_view(CachedView(tag=lookup.tags[name], config_json=config_json))
             pipe.set(view_key, encoded, ex=self._ttl_seconds)
-        async with asyncio.timeout(timeout):
-            await pipe.execute()
+        await self._within(timeout, pipe.execute())
 
     async def aclose(self) -> None:
         """Close the multiplexed connection (the client belongs to the host)."""
@@ -236,8 +263,7 @@ class AppConfigFragmentCacheSource:
         pipe = self._client.pipeline(transaction=False)
         for key in unique:
             pipe.set(key, new_token(), ex=GENERATION_TTL_SECONDS)
-        async with asyncio.timeout(timeout):
-            await pipe.execute()
+        await self._within(timeout, pipe.execute())
 
 
 def _remaining(timeout: float | None, started: float) -> float | None:
