@@ -93,15 +93,22 @@ class Family(Generic[M]):
         raise NotImplementedError
 
 
+def _export_values(
+    metric: CounterMetricFamily | GaugeMetricFamily, family: Family[Counter] | Family[Gauge]
+) -> Metric:
+    for values, child in family.children.items():
+        metric.add_metric(list(values), child.value)
+    return metric
+
+
 class CounterFamily(Family[Counter]):
     def _new_child(self) -> Counter:
         return Counter()
 
     def export(self) -> Metric:
-        metric = CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
-        for values, child in self.children.items():
-            metric.add_metric(list(values), child.value)
-        return metric
+        return _export_values(
+            CounterMetricFamily(self.name, self.documentation, labels=self.labelnames), self
+        )
 
 
 class GaugeFamily(Family[Gauge]):
@@ -109,10 +116,9 @@ class GaugeFamily(Family[Gauge]):
         return Gauge()
 
     def export(self) -> Metric:
-        metric = GaugeMetricFamily(self.name, self.documentation, labels=self.labelnames)
-        for values, child in self.children.items():
-            metric.add_metric(list(values), child.value)
-        return metric
+        return _export_values(
+            GaugeMetricFamily(self.name, self.documentation, labels=self.labelnames), self
+        )
 
 
 class HistogramFamily(Family[Histogram]):

@@ -16,33 +16,26 @@ from signing import sign
 VECTOR_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 VECTOR_DATE = "2026-08-23T01:02:03.456789+00:00"
 VECTOR_SIGNATURE = "90e5b7fb9cb87b719463994acfff4fd5e4e7db1470ffa936cf850202e89b01e9"
+VECTOR_REQUEST = SignedRequest(
+    method="POST",
+    raw_path="/v2/app-config/my/get",
+    raw_date=VECTOR_DATE,
+    host="127.0.0.1:8090",
+    content_type="application/json",
+    api_version="v9.20250722",
+)
 
 
 def test_server_signature_matches_worked_vector() -> None:
-    request = SignedRequest(
-        method="POST",
-        raw_path="/v2/app-config/my/get",
-        raw_date=VECTOR_DATE,
-        host="127.0.0.1:8090",
-        content_type="application/json",
-        api_version="v9.20250722",
-    )
     date = parse_request_date(VECTOR_DATE)
     assert date is not None
-    assert server_sign(VECTOR_SECRET, request, date, "sha256") == VECTOR_SIGNATURE
+    assert server_sign(VECTOR_SECRET, VECTOR_REQUEST, date, "sha256") == VECTOR_SIGNATURE
 
 
 def test_a_cached_signing_mac_signs_every_request_as_if_fresh() -> None:
     """The authenticator signs with a copy of a keyed HMAC kept per keypair and day: signing
     must leave it as it was, request after request."""
-    first = SignedRequest(
-        method="POST",
-        raw_path="/v2/app-config/my/get",
-        raw_date=VECTOR_DATE,
-        host="127.0.0.1:8090",
-        content_type="application/json",
-        api_version="v9.20250722",
-    )
+    first = VECTOR_REQUEST
     second = attrs.evolve(first, raw_path="/v2/app-config/public/get")
     date = parse_request_date(VECTOR_DATE)
     assert date is not None
