@@ -5,8 +5,7 @@ command in a write of its own and reads its reply alone. On the hot path that co
 than everything else a cached read does (bench/REPORT_NOTES.md has the figures). Redis answers
 the commands of one connection in the order they arrived, so concurrent lookups can share one
 connection: each queues its encoded command and a future; the commands queued during one turn
-of the event loop leave in a single write; one reader task hands each reply to the oldest
-waiting future.
+of the event loop leave in a single write; each reply is handed to the oldest waiting future.
 
 redis-py opens the connection from the client's own pool settings (AUTH, SELECT, TLS, unix
 sockets); then the transport is handed to a small protocol of our own, and hiredis does the
