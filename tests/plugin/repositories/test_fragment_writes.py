@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -15,7 +16,7 @@ from scoped_app_config.domain.errors import (
     WriteNotAllowed,
 )
 from scoped_app_config.domain.types import FragmentId, ScopeRef, ScopeType
-from scoped_app_config.models import AllowListRow, FragmentRow
+from scoped_app_config.models import AllowListRow, DefinitionRow, FragmentRow
 from scoped_app_config.repositories.fragment import (
     FragmentBulkPurger,
     FragmentBulkUpserter,
@@ -153,6 +154,49 @@ class TestBulkUpsert:
                     ScopeRef(ScopeType.USER, known_user), [FragmentUpsertItem("nope", {})]
                 )
             )
+
+    async def test_replacing_a_fragment_does_not_queue_behind_the_names_other_writers(
+        self,
+        repositories: AppConfigRepositories,
+        db_engine: AsyncEngine,
+        domain_scoped_fragment: FragmentRow,
+        theme_allowed_everywhere: dict[ScopeType, AllowListRow],
+        known_domain: uuid.UUID,
+        known_user: uuid.UUID,
+    ) -> None:
+        """While another transaction holds the definition lock of `theme` (as a writer creating
+        a fragment of it does), replacing the config of an existing `theme` fragment completes,
+        keeping its id and rank; creating a new one waits for the lock."""
+        replace = FragmentBulkUpserter(
+            ScopeRef(ScopeType.DOMAIN, known_domain), [FragmentUpsertItem("theme", {"v": 2})]
+        )
+        create = FragmentBulkUpserter(
+            ScopeRef(ScopeType.USER, known_user), [FragmentUpsertItem("theme", {"mine": 1})]
+        )
+        async with db_engine.connect() as holder:
+            locked = await holder.execute(
+                select(DefinitionRow.id)
+                .where(DefinitionRow.config_name == "theme")
+                .with_for_update()
+            )
+            assert locked.one_or_none() is not None
+
+            async with asyncio.timeout(5):
+                (replaced,) = await repositories.fragments.bulk_upsert(replace)
+            creating = asyncio.ensure_future(repositories.fragments.bulk_upsert(create))
+            await asyncio.sleep(0.3)
+            assert not creating.done()
+            await holder.rollback()
+
+        async with asyncio.timeout(5):
+            (created,) = await creating
+        assert (replaced.id, replaced.rank, replaced.config) == (
+            domain_scoped_fragment.id,
+            domain_scoped_fragment.rank,
+            {"v": 2},
+        )
+        assert replaced.allow_list_rank == theme_allowed_everywhere[ScopeType.DOMAIN].rank
+        assert created.rank == domain_scoped_fragment.rank + 100
 
     def test_repeated_name_is_invalid(self, known_user: uuid.UUID) -> None:
         with pytest.raises(InvalidParameters):

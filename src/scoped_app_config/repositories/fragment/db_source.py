@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from scoped_app_config.domain.errors import (
@@ -63,7 +63,11 @@ from scoped_app_config.repositories.base.resilience import (
     FRAGMENT_DB_SOURCE_LAYER,
     db_source_policy,
 )
-from scoped_app_config.repositories.fragment.creators import FragmentBulkUpserter, FragmentCreator
+from scoped_app_config.repositories.fragment.creators import (
+    FragmentBulkUpserter,
+    FragmentCreator,
+    FragmentUpsertItem,
+)
 from scoped_app_config.repositories.fragment.purgers import FragmentBulkPurger, FragmentPurger
 from scoped_app_config.repositories.fragment.types import (
     ConfigNameSearchScope,
@@ -135,6 +139,30 @@ def _upsert_statement() -> ReturningInsert[Any]:
 _UPSERT = _upsert_statement()
 
 
+def _replace_statement(*, public: bool) -> ReturningUpdate[Any]:
+    """Replace the config of the fragment at one natural key; returns it with its entry rank.
+    Built once per scope shape (a public fragment has no scope id). Parameter names differ from
+    the columns': those are reserved for the SET clause."""
+    table = cast(Table, FragmentRow.__table__)
+    at_scope = (
+        table.c.scope_id.is_(None) if public else table.c.scope_id == bindparam("at_scope_id")
+    )
+    return (
+        update(table)
+        .where(
+            table.c.config_name == bindparam("at_name"),
+            table.c.scope_type == bindparam("at_scope_type"),
+            at_scope,
+        )
+        .values(config=bindparam("new_config"))
+        .returning(*table.c, _ENTRY_RANK.label("entry_rank"))
+    )
+
+
+_REPLACE_PUBLIC = _replace_statement(public=True)
+_REPLACE_SCOPED = _replace_statement(public=False)
+
+
 def _fragment(row: FragmentRow | Row[Any], allow_list_rank: int) -> FragmentData:
     return FragmentData(
         id=row.id,
@@ -196,6 +224,27 @@ async def _lock_definitions(
     """
     parameters = {"scope_type": scope_type, "names": sorted(config_names)}
     return {name: rank for name, rank in (await session.execute(_LOCK_DEFINITIONS, parameters))}
+
+
+async def _replace_existing(
+    connection: AsyncConnection, scope: ScopeRef, item: FragmentUpsertItem
+) -> FragmentData | None:
+    """Replace the config of the item's fragment if it exists (None if not), without the
+    definition lock: a replacement keeps its rank, so there is no next rank to serialize, and
+    the fragment's foreign key guarantees its allow-list entry (deleting the entry cascades to
+    the fragment, and waits for this row's lock). So saving a config that exists, the common
+    write, is one statement and does not queue behind every other writer of the same name.
+    One item only: with several, rows locked here before the definitions would invert the lock
+    order the other writers keep (definitions first)."""
+    statement = _REPLACE_PUBLIC if scope.scope_id is None else _REPLACE_SCOPED
+    parameters = {
+        "at_name": item.config_name,
+        "at_scope_type": scope.scope_type,
+        "at_scope_id": scope.scope_id,
+        "new_config": dict(item.config),
+    }
+    row = (await connection.execute(statement, parameters)).one_or_none()
+    return None if row is None else _fragment(row, row.entry_rank)
 
 
 class AppConfigFragmentDBSource(DBSource):
@@ -347,6 +396,10 @@ class AppConfigFragmentDBSource(DBSource):
             return []
         names, scope_type = upserter.config_names, upserter.scope.scope_type
         async with begin_core_write(self._sessions) as connection:
+            if len(upserter.items) == 1:
+                replaced = await _replace_existing(connection, upserter.scope, upserter.items[0])
+                if replaced is not None:
+                    return [replaced]
             gate = await _lock_definitions(connection, names, scope_type)
             entry_ranks: dict[str, int] = {}
             for name in names:
