@@ -112,8 +112,8 @@ class MultiplexedConnection:
         if not isinstance(client, Redis):
             return None
         pool = client.connection_pool
-        # No socket timeout: the reader waits for replies indefinitely, and every caller is
-        # bounded by its own timeout instead (plus the stall rule above).
+        # No socket timeout: replies are awaited indefinitely, and every caller is bounded by
+        # its own time limit instead (plus the stall rule above).
         settings = {**pool.connection_kwargs, "socket_timeout": None}
         return cls(lambda: pool.connection_class(**settings), stall_seconds=stall_seconds)
 
@@ -162,11 +162,10 @@ class MultiplexedConnection:
         connection, loop = self._connection, self._loop
         if connection is None or loop is None:
             loop = asyncio.get_running_loop()
-            deadline = math.inf if timeout is None else loop.time() + timeout
+        deadline = math.inf if timeout is None else loop.time() + timeout
+        if connection is None:
             async with asyncio.timeout_at(None if timeout is None else deadline):
                 connection = await self._connect()
-        else:
-            deadline = math.inf if timeout is None else loop.time() + timeout
         if not self._waiters:
             self._last_reply_at = time.monotonic()  # nothing was owed until now
         futures = [loop.create_future() for _ in packed]
