@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from repository_support import AppConfigRepositories
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from scoped_app_config.domain.errors import (
@@ -25,6 +28,40 @@ from scoped_app_config.repositories.fragment import (
     FragmentUpdateSpec,
     FragmentUpsertItem,
 )
+
+
+@contextlib.asynccontextmanager
+async def statements_sent(engine: AsyncEngine) -> AsyncIterator[list[str]]:
+    """The first word of every statement the engine's connections send to the server while
+    the block runs: the statements SQLAlchemy executes, and the BEGIN and COMMIT the driver
+    sends for a transaction (asyncpg's query log, whose callbacks run on the next loop turn)."""
+    sent: list[str] = []
+
+    def log_driver_query(record: Any) -> None:
+        sent.append(record.query.split()[0].rstrip(";").upper())
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement.split()[0].upper())
+
+    def on_checkout(dbapi_connection: Any, *_: Any) -> None:
+        dbapi_connection.driver_connection.add_query_logger(log_driver_query)
+
+    def on_checkin(dbapi_connection: Any, *_: Any) -> None:
+        dbapi_connection.driver_connection.remove_query_logger(log_driver_query)
+
+    listeners = [
+        ("before_cursor_execute", on_execute),
+        ("checkout", on_checkout),
+        ("checkin", on_checkin),
+    ]
+    for name, listener in listeners:
+        event.listen(engine.sync_engine, name, listener)
+    try:
+        yield sent
+        await asyncio.sleep(0)
+    finally:
+        for name, listener in listeners:
+            event.remove(engine.sync_engine, name, listener)
 
 
 async def _fragment_count(engine: AsyncEngine) -> int:
@@ -154,6 +191,35 @@ class TestBulkUpsert:
                     ScopeRef(ScopeType.USER, known_user), [FragmentUpsertItem("nope", {})]
                 )
             )
+
+    async def test_replacing_one_fragment_is_one_statement_committed_on_its_own(
+        self,
+        repositories: AppConfigRepositories,
+        db_engine: AsyncEngine,
+        domain_scoped_fragment: FragmentRow,
+        known_user: uuid.UUID,
+    ) -> None:
+        """Saving a config that exists is one round trip (no BEGIN, no COMMIT) and is durable
+        at once; creating a fragment still runs in a transaction (lock, rank, insert)."""
+        replace = FragmentBulkUpserter(
+            ScopeRef(ScopeType.DOMAIN, domain_scoped_fragment.scope_id),
+            [FragmentUpsertItem("theme", {"v": 3})],
+        )
+        create = FragmentBulkUpserter(
+            ScopeRef(ScopeType.USER, known_user), [FragmentUpsertItem("theme", {"mine": 1})]
+        )
+        async with statements_sent(db_engine) as sent:
+            await repositories.fragments.bulk_upsert(replace)
+        assert sent == ["UPDATE"]
+        async with db_engine.connect() as reader:
+            stored = await reader.scalar(
+                select(FragmentRow.config).where(FragmentRow.id == domain_scoped_fragment.id)
+            )
+        assert stored == {"v": 3}
+
+        async with statements_sent(db_engine) as sent:
+            await repositories.fragments.bulk_upsert(create)
+        assert {"BEGIN", "COMMIT"} <= set(sent)
 
     async def test_replacing_a_fragment_does_not_queue_behind_the_names_other_writers(
         self,

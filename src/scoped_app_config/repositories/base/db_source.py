@@ -108,13 +108,29 @@ async def begin_core_write(
 ) -> AsyncIterator[AsyncConnection]:
     """`begin_write` for Core statements only: a connection of the sessions' engine, without
     an ORM session (whose bookkeeping is a large share of a short write's CPU)."""
-    engine = sessions.kw["bind"]
-    if not isinstance(engine, AsyncEngine):
-        raise TypeError("the session factory is not bound to an AsyncEngine")
-    async with engine.connect() as connection:
+    async with _engine_of(sessions).connect() as connection:
         transaction = await connection.begin()
         yield connection
         await _commit(transaction)
+
+
+@asynccontextmanager
+async def autocommit_connection(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncConnection]:
+    """A connection on which every statement commits on its own: no BEGIN and COMMIT round
+    trips. Only for a write that is one idempotent statement: should the connection be lost
+    while it runs, its outcome is unknown, and the db_source's retry replays it."""
+    async with _engine_of(sessions).connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
+
+
+def _engine_of(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    engine = sessions.kw["bind"]
+    if not isinstance(engine, AsyncEngine):
+        raise TypeError("the session factory is not bound to an AsyncEngine")
+    return engine
 
 
 async def _commit(transaction: AsyncSessionTransaction | AsyncTransaction) -> None:

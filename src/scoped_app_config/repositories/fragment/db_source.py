@@ -52,6 +52,7 @@ from scoped_app_config.repositories.base.db_source import (
     NIL_UUID,
     DBSource,
     SearchColumns,
+    autocommit_connection,
     begin_core_write,
     begin_read,
     begin_write,
@@ -234,8 +235,10 @@ async def _replace_existing(
     the fragment's foreign key guarantees its allow-list entry (deleting the entry cascades to
     the fragment, and waits for this row's lock). So saving a config that exists, the common
     write, is one statement and does not queue behind every other writer of the same name.
-    One item only: with several, rows locked here before the definitions would invert the lock
-    order the other writers keep (definitions first)."""
+    It runs in autocommit, one round trip: it is idempotent (the same config, the same rank),
+    so replaying it after a connection lost mid-statement is safe. One item only: with several,
+    rows locked here before the definitions would invert the lock order the other writers keep
+    (definitions first)."""
     statement = _REPLACE_PUBLIC if scope.scope_id is None else _REPLACE_SCOPED
     parameters = {
         "at_name": item.config_name,
@@ -394,12 +397,13 @@ class AppConfigFragmentDBSource(DBSource):
         """
         if not upserter.items:
             return []
+        if len(upserter.items) == 1:
+            async with autocommit_connection(self._sessions) as connection:
+                replaced = await _replace_existing(connection, upserter.scope, upserter.items[0])
+            if replaced is not None:
+                return [replaced]
         names, scope_type = upserter.config_names, upserter.scope.scope_type
         async with begin_core_write(self._sessions) as connection:
-            if len(upserter.items) == 1:
-                replaced = await _replace_existing(connection, upserter.scope, upserter.items[0])
-                if replaced is not None:
-                    return [replaced]
             gate = await _lock_definitions(connection, names, scope_type)
             entry_ranks: dict[str, int] = {}
             for name in names:
