@@ -103,6 +103,35 @@ def summarise(
     )
 
 
+def combine(parts: Sequence[LoadResult]) -> LoadResult:
+    """Several measurements of one load as one: counts and time added up, so `rps` is their
+    overall rate; latency percentiles and the maximum are the worst part's (a percentile of
+    the union cannot be recovered from the parts'), the mean is weighted by requests."""
+    requests = sum(part["requests"] for part in parts)
+    elapsed = sum(part["duration_s"] for part in parts)
+    detail: Counter[str] = Counter()
+    for part in parts:
+        detail.update(part["error_detail"])
+    return LoadResult(
+        driver=parts[0]["driver"],
+        connections=parts[0]["connections"],
+        duration_s=round(elapsed, 3),
+        requests=requests,
+        errors=sum(part["errors"] for part in parts),
+        error_detail=dict(detail),
+        rps=requests / elapsed if elapsed > 0 else 0.0,
+        p50_ms=max(part["p50_ms"] for part in parts),
+        p99_ms=max(part["p99_ms"] for part in parts),
+        p999_ms=max(part["p999_ms"] for part in parts),
+        mean_ms=(
+            sum(part["mean_ms"] * part["requests"] for part in parts) / requests
+            if requests
+            else 0.0
+        ),
+        max_ms=max(part["max_ms"] for part in parts),
+    )
+
+
 # --- asyncio generator (runs in its own process) ---------------------------------------------
 
 

@@ -123,7 +123,7 @@ def targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
         write_errors = mixed["write_errors"]
         row(
             f"reads under {mixed['write_rate']:.0f} writes/s >= 0.8 x read-only",
-            f"{ratio:.2f} x, median pair of {rounds} (writer achieved"
+            f"{ratio:.2f} x, median round of {rounds} (writer achieved"
             f" {mixed['writer']['rps']:.0f}/s, {write_errors} write errors)",
             ratio >= 0.8 and write_errors == 0 and mixed["under_writes"]["errors"] == 0,
         )
@@ -219,8 +219,11 @@ def markdown(results: Mapping[str, Any]) -> str:
         " (a, b, c, e, a, b, c, e, ...) with all servers up, and each row is the scenario's"
         " median round (every round's rate is in the JSON twin, `rounds_rps`): the machine's"
         " speed drifts over minutes, and alternating spreads the drift over all of them alike."
-        " The reads of (f) alternate the same way (read-only, under writes, read-only, ...)"
-        " and report the pair with the median ratio.",
+        " The reads of (f) run in rounds ordered read-only, under writes, under writes,"
+        " read-only (ABBA: a steady drift within a round weighs on both sides alike); a"
+        " round's ratio is that of the two sides' overall rates, and the round with the median"
+        " ratio is reported (its rows' latency percentiles are the worse of its two"
+        " measurements).",
         f"- Host config: {args.get('host_config') or 'manifest defaults with a 3600 s view TTL'}"
         " (the default 300 s would expire the views warmed at the start mid-run); "
         + _keypair_cache_note(results.get("auth_cache_ttl_s")),

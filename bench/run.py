@@ -661,31 +661,37 @@ def mixed(
     writes: Callable[[], Sequence[SpecRequest]],
     args: argparse.Namespace,
 ) -> dict[str, Any]:
-    """Reads of (c) at 32 connections, read-only and then while a side process writes at
-    `--write-rate`/s, in `--rounds` alternating pairs after re-warming (the upsert runs
-    invalidated many users' views; the pairs invalidate nothing the reads use). The pair with
-    the median ratio is reported: like (a)/(b)/(c), a ratio of two runs minutes apart would
-    carry the machine's drift."""
+    """Reads of (c) at 32 connections, read-only and while a side process writes at
+    `--write-rate`/s, in `--rounds` rounds after re-warming (the upsert runs invalidated many
+    users' views; the rounds invalidate nothing the reads use). Each round is ordered
+    read-only, under writes, under writes, read-only (ABBA), so a machine speeding up or
+    slowing down steadily within the round weighs on both sides alike; its ratio is that of the
+    two sides' overall rates. The round with the median ratio is reported: like (a)/(b)/(c),
+    a ratio of two runs minutes apart would carry the machine's drift."""
     connections = 32 if 32 in args.connections else max(args.connections)
     warm(driver, reads(), url, "(c) again before (f) mixed")
     pairs: list[dict[str, Any]] = []
     for _ in range(args.rounds):
-        load_before = os.getloadavg()[0]
-        read_only = driver.measure(reads(), url, connections, args.duration)
-        read_only["loadavg_1m_before"] = load_before
+        first = _measured_with_load(driver, reads(), url, connections, args.duration)
         writer = driver.start_asyncio(
-            writes(), url, connections=8, duration=args.duration + 2, rate=args.write_rate
+            writes(), url, connections=8, duration=2 * args.duration + 2, rate=args.write_rate
         )
         time.sleep(1.0)
-        load_before = os.getloadavg()[0]
-        under_writes = driver.measure(reads(), url, connections, args.duration)
-        under_writes["loadavg_1m_before"] = load_before
-        writer_result = loadgen.collect(writer, timeout=args.duration + 120)
+        under = [
+            _measured_with_load(driver, reads(), url, connections, args.duration)
+            for _ in range(2)
+        ]
+        writer_result = loadgen.collect(writer, timeout=2 * args.duration + 120)
+        last = _measured_with_load(driver, reads(), url, connections, args.duration)
+        read_only = loadgen.combine([first, last])
+        under_writes = loadgen.combine(under)
+        read_only["loadavg_1m_before"] = first["loadavg_1m_before"]
+        under_writes["loadavg_1m_before"] = under[0]["loadavg_1m_before"]
         ratio = under_writes["rps"] / read_only["rps"] if read_only["rps"] else 0.0
         log(
-            f"(f) c={connections}: read-only {read_only['rps']:.0f} req/s, under"
-            f" {writer_result['rps']:.0f} writes/s {under_writes['rps']:.0f} req/s"
-            f" ({ratio:.2f} x), write errors {writer_result['errors']}"
+            f"(f) c={connections}: read-only {first['rps']:.0f}/{last['rps']:.0f} req/s, under"
+            f" {writer_result['rps']:.0f} writes/s {under[0]['rps']:.0f}/{under[1]['rps']:.0f}"
+            f" req/s ({ratio:.2f} x), write errors {writer_result['errors']}"
         )
         pairs.append(
             {"read_only": read_only, "under_writes": under_writes, "writer": writer_result,
@@ -701,6 +707,15 @@ def mixed(
         "rounds_ratio": [pair["ratio"] for pair in pairs],
         "write_errors": sum(pair["writer"]["errors"] for pair in pairs),
     }
+
+
+def _measured_with_load(
+    driver: Driver, spec: Sequence[SpecRequest], url: str, connections: int, duration: float
+) -> LoadResult:
+    load_before = os.getloadavg()[0]
+    result = driver.measure(spec, url, connections, duration)
+    result["loadavg_1m_before"] = load_before
+    return result
 
 
 if __name__ == "__main__":
