@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import attrs
 from sqlalchemy import (
@@ -30,6 +31,7 @@ from sqlalchemy.ext.asyncio import (
     AsyncTransaction,
     async_sessionmaker,
 )
+from sqlalchemy.pool import QueuePool
 
 from reference_host.contract import LayerMetrics
 from scoped_app_config.domain.errors import InvalidParameters
@@ -62,13 +64,56 @@ class CommitOutcomeUnknown(Exception):
     """
 
 
+CONNECTION_WAIT_SECONDS: Final = 30.0
+"""How long a call waits for its turn at the pool before failing with `TimeoutError` (answered
+503): SQLAlchemy's default `pool_timeout`."""
+
+
+class SessionFactory(async_sessionmaker[AsyncSession]):
+    """The plugin's session factory, and first-come-first-served turns at the engine's pool.
+
+    SQLAlchemy's queue pool is not fair under contention: a connection given back wakes the
+    oldest waiter, but a caller checking out before that waiter runs takes the connection, and
+    the waiter queues again at the back. A caller that comes straight back (a busy writer)
+    keeps taking it while others starve: 128 callers looping on a 30-connection pool waited
+    313 ms at p99, against 93 ms taking turns. So at most `pool_size` calls of the plugin hold
+    or wait for a connection at once, the others wait in an asyncio semaphore (FIFO); the
+    pool's overflow stays for the host's own queries."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine, expire_on_commit=False)
+        self.engine = engine
+        pool = engine.sync_engine.pool
+        self._turns = asyncio.Semaphore(pool.size()) if isinstance(pool, QueuePool) else None
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """Hold one of the plugin's turns at the pool for the block."""
+        turns = self._turns
+        if turns is None:
+            yield
+            return
+        if turns.locked():  # only a call that has to wait pays for a timer
+            try:
+                async with asyncio.timeout(CONNECTION_WAIT_SECONDS):
+                    await turns.acquire()
+            except TimeoutError:
+                raise TimeoutError(
+                    f"no database connection within {CONNECTION_WAIT_SECONDS:.0f} s"
+                ) from None
+        else:
+            await turns.acquire()
+        try:
+            yield
+        finally:
+            turns.release()
+
+
 class DBSource:
     """What every db_source shares: the plugin's session factory and the host's layer metrics
     (which the resilience policy on each public method records into)."""
 
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], layer_metrics: LayerMetrics
-    ) -> None:
+    def __init__(self, sessions: SessionFactory, layer_metrics: LayerMetrics) -> None:
         self._sessions = sessions
         self._layer_metrics = layer_metrics
 
@@ -88,49 +133,38 @@ async def insert_row(session: AsyncSession, row: R, checks: Sequence[IntegrityCh
     return row
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     """The plugin's one session factory; never reconfigured after creation."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return SessionFactory(engine)
 
 
 @asynccontextmanager
-async def begin_write(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+async def begin_write(sessions: SessionFactory) -> AsyncIterator[AsyncSession]:
     """One read-write transaction: committed when the block ends, rolled back if it raises."""
-    async with sessions() as session:
+    async with sessions.turn(), sessions() as session:
         transaction = await session.begin()
         yield session
         await _commit(transaction)
 
 
 @asynccontextmanager
-async def begin_core_write(
-    sessions: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[AsyncConnection]:
+async def begin_core_write(sessions: SessionFactory) -> AsyncIterator[AsyncConnection]:
     """`begin_write` for Core statements only: a connection of the sessions' engine, without
     an ORM session (whose bookkeeping is a large share of a short write's CPU)."""
-    async with _engine_of(sessions).connect() as connection:
+    async with sessions.turn(), sessions.engine.connect() as connection:
         transaction = await connection.begin()
         yield connection
         await _commit(transaction)
 
 
 @asynccontextmanager
-async def autocommit_connection(
-    sessions: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[AsyncConnection]:
+async def autocommit_connection(sessions: SessionFactory) -> AsyncIterator[AsyncConnection]:
     """A connection on which every statement commits on its own: no BEGIN and COMMIT round
     trips. Only for a write that is one idempotent statement: should the connection be lost
     while it runs, its outcome is unknown, and the db_source's retry replays it."""
-    async with _engine_of(sessions).connect() as connection:
+    async with sessions.turn(), sessions.engine.connect() as connection:
         await connection.execution_options(isolation_level="AUTOCOMMIT")
         yield connection
-
-
-def _engine_of(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
-    engine = sessions.kw["bind"]
-    if not isinstance(engine, AsyncEngine):
-        raise TypeError("the session factory is not bound to an AsyncEngine")
-    return engine
 
 
 async def _commit(transaction: AsyncSessionTransaction | AsyncTransaction) -> None:
@@ -143,9 +177,9 @@ async def _commit(transaction: AsyncSessionTransaction | AsyncTransaction) -> No
 
 
 @asynccontextmanager
-async def begin_read(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+async def begin_read(sessions: SessionFactory) -> AsyncIterator[AsyncSession]:
     """One READ ONLY transaction (safe to route to a replica, and it cannot write by mistake)."""
-    async with sessions() as session, session.begin():
+    async with sessions.turn(), sessions() as session, session.begin():
         await session.connection(execution_options={"postgresql_readonly": True})
         yield session
 
