@@ -108,6 +108,12 @@ class SessionFactory(async_sessionmaker[AsyncSession]):
         finally:
             turns.release()
 
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection of the engine, taken in turn."""
+        async with self.turn(), self.engine.connect() as connection:
+            yield connection
+
 
 class DBSource:
     """What every db_source shares: the plugin's session factory and the host's layer metrics
@@ -151,7 +157,7 @@ async def begin_write(sessions: SessionFactory) -> AsyncIterator[AsyncSession]:
 async def begin_core_write(sessions: SessionFactory) -> AsyncIterator[AsyncConnection]:
     """`begin_write` for Core statements only: a connection of the sessions' engine, without
     an ORM session (whose bookkeeping is a large share of a short write's CPU)."""
-    async with sessions.turn(), sessions.engine.connect() as connection:
+    async with sessions.connect() as connection:
         transaction = await connection.begin()
         yield connection
         await _commit(transaction)
@@ -162,7 +168,7 @@ async def autocommit_connection(sessions: SessionFactory) -> AsyncIterator[Async
     """A connection on which every statement commits on its own: no BEGIN and COMMIT round
     trips. Only for a write that is one idempotent statement: should the connection be lost
     while it runs, its outcome is unknown, and the db_source's retry replays it."""
-    async with sessions.turn(), sessions.engine.connect() as connection:
+    async with sessions.connect() as connection:
         await connection.execution_options(isolation_level="AUTOCOMMIT")
         yield connection
 
