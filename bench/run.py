@@ -166,6 +166,15 @@ class Driver:
     def measure(
         self, spec: Sequence[SpecRequest], base_url: str, connections: int, duration: float
     ) -> LoadResult:
+        """One measurement, noting the machine's 1-minute load average before it."""
+        load_before = os.getloadavg()[0]
+        result = self._measure(spec, base_url, connections, duration)
+        result["loadavg_1m_before"] = load_before
+        return result
+
+    def _measure(
+        self, spec: Sequence[SpecRequest], base_url: str, connections: int, duration: float
+    ) -> LoadResult:
         if self.use_wrk:
             return loadgen.run_wrk(
                 spec,
@@ -212,9 +221,7 @@ def series(
     if args.warmup > 0:
         driver.measure(spec_factory(), base_url, min(32, max(args.connections)), args.warmup)
     for connections in args.connections:
-        load_before = os.getloadavg()[0]
         result = driver.measure(spec_factory(), base_url, connections, args.duration)
-        result["loadavg_1m_before"] = load_before
         runs[str(connections)] = result
         log(
             f"{label} c={connections}: {result['rps']:.0f} req/s, p50 {result['p50_ms']:.2f} ms,"
@@ -242,10 +249,9 @@ def interleaved(
         rounds: dict[str, list[LoadResult]] = {key: [] for key in targets}
         for _ in range(args.rounds):
             for key, (_, spec_factory, base_url) in targets.items():
-                load_before = os.getloadavg()[0]
-                result = driver.measure(spec_factory(), base_url, connections, args.duration)
-                result["loadavg_1m_before"] = load_before
-                rounds[key].append(result)
+                rounds[key].append(
+                    driver.measure(spec_factory(), base_url, connections, args.duration)
+                )
         for key, (label, _, _) in targets.items():
             ordered = sorted(rounds[key], key=lambda run: run["rps"])
             median: dict[str, Any] = dict(ordered[len(ordered) // 2])
@@ -672,17 +678,14 @@ def mixed(
     warm(driver, reads(), url, "(c) again before (f) mixed")
     pairs: list[dict[str, Any]] = []
     for _ in range(args.rounds):
-        first = _measured_with_load(driver, reads(), url, connections, args.duration)
+        first = driver.measure(reads(), url, connections, args.duration)
         writer = driver.start_asyncio(
             writes(), url, connections=8, duration=2 * args.duration + 2, rate=args.write_rate
         )
         time.sleep(1.0)
-        under = [
-            _measured_with_load(driver, reads(), url, connections, args.duration)
-            for _ in range(2)
-        ]
+        under = [driver.measure(reads(), url, connections, args.duration) for _ in range(2)]
         writer_result = loadgen.collect(writer, timeout=2 * args.duration + 120)
-        last = _measured_with_load(driver, reads(), url, connections, args.duration)
+        last = driver.measure(reads(), url, connections, args.duration)
         read_only = loadgen.combine([first, last])
         under_writes = loadgen.combine(under)
         read_only["loadavg_1m_before"] = first["loadavg_1m_before"]
@@ -707,15 +710,6 @@ def mixed(
         "rounds_ratio": [pair["ratio"] for pair in pairs],
         "write_errors": sum(pair["writer"]["errors"] for pair in pairs),
     }
-
-
-def _measured_with_load(
-    driver: Driver, spec: Sequence[SpecRequest], url: str, connections: int, duration: float
-) -> LoadResult:
-    load_before = os.getloadavg()[0]
-    result = driver.measure(spec, url, connections, duration)
-    result["loadavg_1m_before"] = load_before
-    return result
 
 
 if __name__ == "__main__":
