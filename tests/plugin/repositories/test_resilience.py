@@ -7,7 +7,7 @@ before a chosen statement, so that statement fails on a dead connection mid-tran
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import attrs
@@ -25,7 +25,11 @@ from scoped_app_config.repositories.base.resilience import (
     MAX_ATTEMPTS_PER_REPOSITORY_CALL,
     is_transient,
 )
-from scoped_app_config.repositories.fragment import FragmentCreator
+from scoped_app_config.repositories.fragment import (
+    FragmentBulkUpserter,
+    FragmentCreator,
+    FragmentUpsertItem,
+)
 
 DB_SOURCE = ("db_source", "app_config_fragment_db_source")
 REPOSITORY = ("repository", "app_config_fragment_repository")
@@ -75,6 +79,36 @@ def connection_lost_at_every_visibility_read(
     yield from _install(db_engine, BackendTerminator("ANY (", 1_000))
 
 
+@pytest.fixture
+async def connection_lost_once_mid_fragment_update(db_engine: AsyncEngine) -> AsyncIterator[None]:
+    """The next UPDATE of a fragment ends its own server session while it runs: a trigger
+    terminates the backend once, counted by a sequence (a sequence is not rolled back with the
+    statement it ran in). Replacing a config runs on the driver, outside SQLAlchemy's cursor
+    events, so the failure is made on the server."""
+    setup = [
+        "CREATE SEQUENCE test_update_kills",
+        "CREATE FUNCTION test_kill_update_once() RETURNS trigger LANGUAGE plpgsql AS $$"
+        " BEGIN IF nextval('test_update_kills') = 1 THEN"
+        " PERFORM pg_terminate_backend(pg_backend_pid()); END IF; RETURN NEW; END $$",
+        "CREATE TRIGGER test_kill_update_once BEFORE UPDATE ON app_config_fragments"
+        " FOR EACH ROW EXECUTE FUNCTION test_kill_update_once()",
+    ]
+    teardown = [
+        "DROP TRIGGER test_kill_update_once ON app_config_fragments",
+        "DROP FUNCTION test_kill_update_once()",
+        "DROP SEQUENCE test_update_kills",
+    ]
+    async with db_engine.begin() as connection:
+        for statement in setup:
+            await connection.exec_driver_sql(statement)
+    try:
+        yield
+    finally:
+        async with db_engine.begin() as connection:
+            for statement in teardown:
+                await connection.exec_driver_sql(statement)
+
+
 class TestTransientFailure:
     async def test_lost_connection_during_read_is_retried(
         self,
@@ -109,6 +143,29 @@ class TestTransientFailure:
         assert created.rank == 100
         assert await repositories.fragments.get_by_id(created.id) == created
         assert layer_metrics.retries[(*DB_SOURCE, "create")] == 1
+
+
+    async def test_lost_connection_mid_replacement_replays_it(
+        self,
+        repositories: AppConfigRepositories,
+        layer_metrics: RecordingLayerMetrics,
+        domain_scoped_fragment: FragmentRow,
+        known_domain: uuid.UUID,
+        connection_lost_once_mid_fragment_update: None,
+    ) -> None:
+        replace = FragmentBulkUpserter(
+            ScopeRef(ScopeType.DOMAIN, known_domain), [FragmentUpsertItem("theme", {"v": 2})]
+        )
+
+        (replaced,) = await repositories.fragments.bulk_upsert(replace)
+
+        assert (replaced.id, replaced.rank, replaced.config) == (
+            domain_scoped_fragment.id,
+            domain_scoped_fragment.rank,
+            {"v": 2},
+        )
+        assert await repositories.fragments.get_by_id(replaced.id) == replaced
+        assert layer_metrics.retries[(*DB_SOURCE, "bulk_upsert")] == 1
 
 
 class TestAttemptBound:

@@ -163,16 +163,6 @@ async def begin_core_write(sessions: SessionFactory) -> AsyncIterator[AsyncConne
         await _commit(transaction)
 
 
-@asynccontextmanager
-async def autocommit_connection(sessions: SessionFactory) -> AsyncIterator[AsyncConnection]:
-    """A connection on which every statement commits on its own: no BEGIN and COMMIT round
-    trips. Only for a write that is one idempotent statement: should the connection be lost
-    while it runs, its outcome is unknown, and the db_source's retry replays it."""
-    async with sessions.connect() as connection:
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
-        yield connection
-
-
 async def _commit(transaction: AsyncSessionTransaction | AsyncTransaction) -> None:
     try:
         await transaction.commit()

@@ -52,13 +52,14 @@ from scoped_app_config.repositories.base.db_source import (
     NIL_UUID,
     DBSource,
     SearchColumns,
-    autocommit_connection,
+    SessionFactory,
     begin_core_write,
     begin_read,
     begin_write,
     insert_row,
     run_search,
 )
+from scoped_app_config.repositories.base.driver_statement import DriverStatement
 from scoped_app_config.repositories.base.integrity import IntegrityCheck, raise_for_integrity
 from scoped_app_config.repositories.base.resilience import (
     FRAGMENT_DB_SOURCE_LAYER,
@@ -160,8 +161,8 @@ def _replace_statement(*, public: bool) -> ReturningUpdate[Any]:
     )
 
 
-_REPLACE_PUBLIC = _replace_statement(public=True)
-_REPLACE_SCOPED = _replace_statement(public=False)
+_REPLACE_PUBLIC = DriverStatement(_replace_statement(public=True))
+_REPLACE_SCOPED = DriverStatement(_replace_statement(public=False))
 
 
 def _fragment(row: FragmentRow | Row[Any], allow_list_rank: int) -> FragmentData:
@@ -228,17 +229,17 @@ async def _lock_definitions(
 
 
 async def _replace_existing(
-    connection: AsyncConnection, scope: ScopeRef, item: FragmentUpsertItem
+    sessions: SessionFactory, scope: ScopeRef, item: FragmentUpsertItem
 ) -> FragmentData | None:
     """Replace the config of the item's fragment if it exists (None if not), without the
     definition lock: a replacement keeps its rank, so there is no next rank to serialize, and
     the fragment's foreign key guarantees its allow-list entry (deleting the entry cascades to
     the fragment, and waits for this row's lock). So saving a config that exists, the common
     write, is one statement and does not queue behind every other writer of the same name.
-    It runs in autocommit, one round trip: it is idempotent (the same config, the same rank),
-    so replaying it after a connection lost mid-statement is safe. One item only: with several,
-    rows locked here before the definitions would invert the lock order the other writers keep
-    (definitions first)."""
+    It runs in autocommit, one round trip, on the driver (see `DriverStatement`): it is
+    idempotent (the same config, the same rank), so replaying it after a connection lost
+    mid-statement is safe. One item only: with several, rows locked here before the
+    definitions would invert the lock order the other writers keep (definitions first)."""
     statement = _REPLACE_PUBLIC if scope.scope_id is None else _REPLACE_SCOPED
     parameters = {
         "at_name": item.config_name,
@@ -246,8 +247,20 @@ async def _replace_existing(
         "at_scope_id": scope.scope_id,
         "new_config": dict(item.config),
     }
-    row = (await connection.execute(statement, parameters)).one_or_none()
-    return None if row is None else _fragment(row, row.entry_rank)
+    row = await statement.fetch_one(sessions, parameters)
+    if row is None:
+        return None
+    return FragmentData(
+        id=row["id"],
+        config_name=row["config_name"],
+        scope_type=ScopeType(row["scope_type"]),
+        scope_id=row["scope_id"],
+        rank=row["rank"],
+        allow_list_rank=row["entry_rank"],
+        config=row["config"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
 
 
 class AppConfigFragmentDBSource(DBSource):
@@ -398,8 +411,7 @@ class AppConfigFragmentDBSource(DBSource):
         if not upserter.items:
             return []
         if len(upserter.items) == 1:
-            async with autocommit_connection(self._sessions) as connection:
-                replaced = await _replace_existing(connection, upserter.scope, upserter.items[0])
+            replaced = await _replace_existing(self._sessions, upserter.scope, upserter.items[0])
             if replaced is not None:
                 return [replaced]
         names, scope_type = upserter.config_names, upserter.scope.scope_type
