@@ -108,7 +108,15 @@ def targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
         row("(c) >= 0.85 x (b) and >= 0.30 x (a) at 32 connections", "not measured", None)
     if c is not None:
         row("(c) zero errors at 32 connections", f"{c['errors']} errors", c["errors"] == 0)
-        row("(c) p99 <= 10 ms at 32 connections", f"p99 {c['p99_ms']:.2f} ms", c["p99_ms"] <= 10)
+        # The ceilings' own p99 beside it: an absolute bound depends on the machine's speed,
+        # and (b), one Redis GET and nothing else, may miss it as well.
+        ceilings = ", ".join(
+            f"{label} {run['p99_ms']:.2f} ms"
+            for label, run in (("(a)", a), ("(b)", b))
+            if run is not None
+        )
+        measured = f"p99 {c['p99_ms']:.2f} ms" + (f" (same run: {ceilings})" if ceilings else "")
+        row("(c) p99 <= 10 ms at 32 connections", measured, c["p99_ms"] <= 10)
     if c is not None and d is not None:
         ratio = c["rps"] / d["rps"] if d["rps"] else float("inf")
         row("(c) >= 3 x (d) at 32 connections", f"{ratio:.2f} x (d)", ratio >= 3)
