@@ -120,3 +120,18 @@ class TestDriverStatement:
     def test_needs_asyncpg(self) -> None:
         with pytest.raises(RuntimeError, match="asyncpg"):
             DriverStatement(select(literal(1))).compiled_for(postgresql.psycopg.dialect())
+
+    async def test_a_cancelled_statement_leaves_a_usable_pool(
+        self, one_connection: SessionFactory
+    ) -> None:
+        sleeping = DriverStatement(select(func.pg_sleep(5)))
+        call = asyncio.ensure_future(sleeping.fetch_one(one_connection, {}))
+        await asyncio.sleep(0.3)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+
+        async with asyncio.timeout(2):
+            pid, _ = await _session(one_connection)
+
+        assert pid > 0
