@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import bindparam, func, literal, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from scoped_app_config.domain.types import ScopeType
@@ -135,3 +137,24 @@ class TestDriverStatement:
             pid, _ = await _session(one_connection)
 
         assert pid > 0
+
+    async def test_failing_to_connect_raises_what_the_core_path_raises(
+        self, database_url: str
+    ) -> None:
+        """A database that does not exist: the server refuses the session after the socket
+        connected, so the driver's error is SQLAlchemy's to wrap, on both paths alike."""
+        missing = make_url(database_url).set(database="sac_no_such_database")
+        engine = create_async_engine(missing)
+        try:
+            with pytest.raises(DBAPIError) as core:
+                async with engine.connect():
+                    pass
+            with pytest.raises(DBAPIError) as driver:
+                await DriverStatement(select(literal(1))).fetch_one(
+                    create_session_factory(engine), {}
+                )
+        finally:
+            await engine.dispose()
+
+        assert type(driver.value) is type(core.value)
+        assert driver.value.connection_invalidated == core.value.connection_invalidated

@@ -9,7 +9,8 @@ callgrind. What stays with SQLAlchemy:
 - the statement is built with Core and compiled once per dialect; its parameters go through
   their types' bind processors, as `execute` would send them (a JSONB value becomes its text);
 - the connection comes from the engine's pool, in the session factory's turn, and goes back to
-  it (returning it may close it, which awaits, so that runs in SQLAlchemy's greenlet bridge).
+  it (returning it may close it, which awaits, so that runs in SQLAlchemy's greenlet bridge);
+  failing to connect raises what `engine.connect()` raises, classified and retried alike.
 
 asyncpg runs a statement outside a transaction block in autocommit: no BEGIN and COMMIT.
 
@@ -29,6 +30,7 @@ from typing import Any, Final
 import asyncpg
 import attrs
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection, QueuePool
 from sqlalchemy.sql.base import Executable
@@ -111,6 +113,25 @@ def _argument(parameter: _Parameter, given: Mapping[str, Any]) -> Any:
     return value if parameter.processor is None else parameter.processor(value)
 
 
+async def _checkout(engine: AsyncEngine) -> PoolProxiedConnection:
+    """A pooled connection; failing to connect fails as `engine.connect()` does (the Core
+    path's checkout): the driver's errors come wrapped in SQLAlchemy's `DBAPIError`, with
+    disconnects marked, so they are classified and retried alike. (Socket errors such as a
+    refused connection are not the driver's and pass through unwrapped on both paths.)"""
+    dialect = engine.dialect
+    try:
+        return await engine.raw_connection()
+    except dialect.loaded_dbapi.Error as error:
+        raise DBAPIError.instance(
+            None,
+            None,
+            error,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=dialect.is_disconnect(error, None, None),
+            dialect=dialect,
+        ) from error
+
+
 async def _live_connection(engine: AsyncEngine) -> tuple[PoolProxiedConnection, Any]:
     """A pooled connection whose server session has not ended, as far as asyncpg knows, and
     its asyncpg connection.
@@ -120,7 +141,7 @@ async def _live_connection(engine: AsyncEngine) -> tuple[PoolProxiedConnection, 
     pool = engine.sync_engine.pool
     idle = pool.checkedin() if isinstance(pool, QueuePool) else 0
     for _ in range(idle + 1):
-        pooled = await engine.raw_connection()
+        pooled = await _checkout(engine)
         driver: Any = pooled.driver_connection
         if driver is not None and not driver.is_closed():
             return pooled, driver
