@@ -217,6 +217,7 @@ class TestTransientClassification:
             ("40001", True),
             ("40P01", True),
             ("57P01", True),
+            ("57P03", True),
             ("08006", True),
             ("08003", True),
             ("23505", False),

@@ -28,8 +28,9 @@ DB_SOURCE_MAX_ATTEMPTS: Final = 5
 DB_SOURCE_BACKOFF_SECONDS: Final = 0.1
 MAX_ATTEMPTS_PER_REPOSITORY_CALL: Final = REPOSITORY_MAX_ATTEMPTS * DB_SOURCE_MAX_ATTEMPTS
 
-# Serialization failure, deadlock, administrator shutdown (pg_terminate_backend, failover).
-_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "57P01"})
+# Serialization failure, deadlock, administrator shutdown (pg_terminate_backend, failover), and
+# a server still starting up (57P03: after a restart it accepts sessions within moments).
+_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "57P01", "57P03"})
 _CONNECTION_EXCEPTION_CLASS = "08"
 # SQLAlchemy wraps every asyncpg error (ConnectionDoesNotExistError, InterfaceError on a closed
 # connection, ...) in a DBAPIError; a refused or reset socket at connect time is a ConnectionError.
