@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from databases import terminate_backend
 from plugin_host import HostClient
 from reference_host.accounts.service import UserCredentials
 from reference_host.auth import keypair_cache
@@ -27,8 +28,7 @@ async def terminate_pooled(engine: AsyncEngine, db_engine: AsyncEngine) -> int:
     """Kill the connection `engine` pools (it has used one), as a server restart would."""
     async with engine.connect() as conn:
         pid = await backend_pid(conn)
-    async with db_engine.connect() as admin:
-        await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    await terminate_backend(db_engine, pid)
     return pid
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from databases import terminate_backend
 from scoped_app_config.domain.types import ScopeType
 from scoped_app_config.models import FragmentRow
 from scoped_app_config.repositories.base.db_source import (
@@ -43,11 +44,6 @@ async def _session(sessions: SessionFactory) -> tuple[int, int]:
     row = await SESSION_AND_TRANSACTION.fetch_one(sessions, {})
     assert row is not None
     return row["pid"], row["xid"]
-
-
-async def _terminate(db_engine: AsyncEngine, pid: int) -> None:
-    async with db_engine.connect() as connection:
-        await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
 
 
 class TestDriverStatement:
@@ -88,7 +84,7 @@ class TestDriverStatement:
         self, one_connection: SessionFactory, db_engine: AsyncEngine
     ) -> None:
         before, _ = await _session(one_connection)
-        await _terminate(db_engine, before)
+        await terminate_backend(db_engine, before)
         await asyncio.sleep(0.2)  # asyncpg reads the server's goodbye on the pooled connection
 
         after, _ = await _session(one_connection)
